@@ -1,0 +1,290 @@
+"""The ``edgemnist`` command: each subcommand parses, calls one library function, prints the result.
+
+Errors a user can cause arrive as EdgemnistError and leave as one line on stderr plus an exit code
+(1 a failed check, 2 bad input or missing data); --verbose shows tracebacks and TensorFlow's output.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+import warnings
+
+import click
+
+from . import __version__
+from .deps import set_verbose
+from .errors import EdgemnistError, ValidationFailed
+from .export import QUANTIZATIONS, format_names
+from .models import ARCHITECTURES
+
+
+class CleanErrors(click.Group):
+    """Turn user errors into one line and an exit code; keep tracebacks for --verbose."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except EdgemnistError as exc:
+            self.fail_with(ctx, f"error: {exc}", exc.exit_code, exc)
+        except KeyboardInterrupt:
+            self.fail_with(ctx, "interrupted", 130, None)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a bug, not a user error: say so, details under --verbose
+            self.fail_with(ctx, f"error: unexpected {type(exc).__name__}: {exc} (run with --verbose for the traceback)", 1, exc)
+
+    @staticmethod
+    def fail_with(ctx, message: str, code: int, exc):
+        if exc is not None and ctx.obj and ctx.obj.get("verbose"):
+            traceback.print_exception(exc)
+        click.echo(message, err=True)
+        ctx.exit(code)
+
+
+def data_option(func):
+    return click.option(
+        "--data", "data_dir", metavar="DIR", envvar="EDGEMNIST_DATA",
+        help="Folder with the four MNIST IDX files (gzipped or not) or mnist.npz. Default: $EDGEMNIST_DATA, "
+        "then ~/.keras/datasets/mnist.npz, then Keras' download.",
+    )(func)
+
+
+def threads_option(func):
+    return click.option("--threads", type=click.IntRange(1), default=None, help="Runtime threads (default: the runtime's own).")(func)
+
+
+def parse_normalize(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        mean, std = (float(v) for v in value.split(","))
+    except ValueError:
+        raise click.BadParameter("expected MEAN,STD, e.g. 0.1307,0.3081") from None
+    if std <= 0:
+        raise click.BadParameter("STD must be positive")
+    return mean, std
+
+
+def contract_options(func):
+    """What cannot be read from a foreign model: shared by predict, evaluate, parity and bench."""
+    func = click.option(
+        "--normalize", callback=parse_normalize, metavar="MEAN,STD",
+        help="The model expects (x - MEAN) / STD, applied after --input-scale.",
+    )(func)
+    return click.option(
+        "--input-scale", type=click.Choice(["1", "255"]), default=None,
+        help="The float range the model expects: [0,1] or [0,255]. Our own models carry it.",
+    )(func)
+
+
+def contract_kwargs(input_scale, normalize) -> dict:
+    return {"input_scale": float(input_scale) if input_scale else None, "normalize": normalize}
+
+
+def echo_json(obj) -> None:
+    click.echo(json.dumps(obj, indent=2))
+
+
+@click.group(cls=CleanErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--verbose", is_flag=True, help="Show tracebacks, warnings and TensorFlow's own output.")
+@click.version_option(__version__, prog_name="edgemnist")
+@click.pass_context
+def cli(ctx, verbose):
+    """edgemnist: train the MNIST tutorial CNN, export it for edge runtimes, predict and benchmark.
+
+    \b
+    Typical flow:
+      edgemnist train --out models
+      edgemnist export models/seed.keras --format all --out export
+      edgemnist predict export/seed_int8.tflite digit.png
+      edgemnist bench export/*.tflite export/*.onnx --threads 1
+    """
+    ctx.obj = {"verbose": verbose}
+    set_verbose(verbose)
+    if not verbose:
+        warnings.filterwarnings("ignore")
+
+
+@cli.command()
+@click.option("--arch", type=click.Choice(ARCHITECTURES.names()), default="seed", show_default=True, help="Architecture from the registry.")
+@click.option("--epochs", type=click.IntRange(1), default=10, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1), default=32, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same model (deterministic on CPU).")
+@click.option("--out", type=click.Path(file_okay=False), default="models", show_default=True, help="Folder for <arch>.keras and metrics.json.")
+@click.option("--train-limit", type=click.IntRange(1), default=None, help="Train on the first N training images only (quick tries).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@data_option
+def train(arch, epochs, batch_size, seed, out, train_limit, quiet, data_dir):
+    """Train an architecture on MNIST and write OUT/<arch>.keras and OUT/metrics.json.
+
+    \b
+    Example:
+      edgemnist train --arch seed --epochs 10 --out models
+    """
+    from .train import train as run_training
+
+    result = run_training(arch, epochs, batch_size, seed, out, data_dir, quiet, train_limit)
+    click.echo(
+        f"{result.arch}: test accuracy {result.test_accuracy:.2%} after {result.epochs} epochs "
+        f"({result.parameters:,} parameters, {result.wall_time_s:.0f} s) → {result.model_path}"
+    )
+
+
+@cli.command()
+@click.argument("model", type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (top-level 'accuracy' key).")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Evaluate on the first N test images.")
+@threads_option
+@contract_options
+@data_option
+def evaluate(model, as_json, limit, threads, input_scale, normalize, data_dir):
+    """Score MODEL (.keras, .tflite or .onnx) on the MNIST test set.
+
+    \b
+    Example:
+      edgemnist evaluate models/seed.keras --json
+    """
+    from .evaluate import evaluate_model
+    from .render import evaluation_text
+
+    result = evaluate_model(model, data_dir, limit, threads, **contract_kwargs(input_scale, normalize))
+    echo_json(result.to_dict()) if as_json else click.echo(evaluation_text(result))
+
+
+@cli.command()
+@click.option("--index", type=click.IntRange(0), default=7777, show_default=True)
+@click.option("--split", type=click.Choice(["test", "train"]), default="test", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default="digit.png", show_default=True)
+@data_option
+def sample(index, split, out, data_dir):
+    """Write one MNIST digit as a PNG (the tutorial's image 7777).
+
+    \b
+    Example:
+      edgemnist sample --index 4444 --out four4.png
+    """
+    from .data import save_sample_png
+
+    label = save_sample_png(index, out, split, data_dir)
+    click.echo(f"{split} image {index} (label {label}) → {out}")
+
+
+@cli.command()
+@click.argument("model", required=False, type=click.Path())
+@click.option("--format", "formats", type=click.Choice([*format_names(), "all"]), multiple=True, default=["tflite"],
+              show_default=True, help="Output format; repeat it, or 'all' for every format × quantization.")
+@click.option("--quantize", type=click.Choice(["none", *QUANTIZATIONS[1:]]), is_flag=False, flag_value="int8", default=None,
+              help="Quantization; a bare --quantize means full int8 (int8 input and output).")
+@click.option("--out", type=click.Path(file_okay=False), default="export", show_default=True)
+@click.option("--calibration", type=click.IntRange(10), default=300, show_default=True,
+              help="Training images (class-balanced, fixed) used to calibrate int8.")
+@click.option("--no-validate", is_flag=True, help="Skip the comparison with the Keras model.")
+@data_option
+def export(model, formats, quantize, out, calibration, no_validate, data_dir):
+    """Export MODEL (default: the newest trained .keras here) to TFLite, ONNX or C, validated.
+
+    \b
+    Examples:
+      edgemnist export models/seed.keras --format tflite --quantize
+      edgemnist export models/seed.keras --format all --out export
+    """
+    from .export.runner import export as run_export
+    from .render import export_text
+    from .train import find_latest_model
+
+    quantization = "float32" if quantize == "none" else quantize
+    report = run_export(model or find_latest_model(), formats, quantization, out, calibration, not no_validate,
+                        data_dir, progress=lambda message: click.echo(message, err=True))
+    click.echo(export_text(report))
+    if report.failed:
+        raise ValidationFailed(f"{len(report.failed)} artifact(s) failed validation: " + ", ".join(a.file for a in report.failed))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, metavar="[MODEL] IMAGE...")
+@click.option("--top-k", type=click.IntRange(1, 10), default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per image (path, label, probabilities).")
+@threads_option
+@contract_options
+def predict(paths, top_k, as_json, threads, input_scale, normalize):
+    """Classify photos or scans of digits (PNG, JPEG, BMP, … any size).
+
+    MODEL is any .keras, .tflite or .onnx file; without it the shipped edge model is used.
+    Give - as IMAGE to read image paths from stdin, one per line.
+
+    \b
+    Examples:
+      edgemnist predict export/seed_int8.tflite digit.png
+      ls photos/*.jpg | edgemnist predict model.onnx - --json
+    """
+    from .predict.files import predict_files
+
+    model, images = split_model_and_images(paths)
+    results = predict_files(model, images, top_k, threads, **contract_kwargs(input_scale, normalize))
+    for r in results:
+        if as_json:
+            click.echo(json.dumps({"path": r.path, "label": r.label, "confidence": r.confidence, "probabilities": r.probabilities}))
+        else:
+            others = "  ".join(f"{label}: {p:.3f}" for label, p in r.top_k[1:])
+            click.echo(f"{r.path}: {r.label} ({r.confidence:.1%})" + (f"  next: {others}" if others else ""))
+
+
+MODEL_SUFFIXES = (".keras", ".tflite", ".onnx")
+
+
+def split_model_and_images(paths) -> tuple[str, list[str]]:
+    from .predict import looks_like_model
+    from .pretrained import default_model
+
+    first = paths[0]
+    is_model = first.lower().endswith(MODEL_SUFFIXES) or looks_like_model(first)
+    model, images = (first, list(paths[1:])) if is_model else (None, list(paths))
+    if images == ["-"]:
+        images = [line.strip() for line in sys.stdin if line.strip()]
+    if not images:
+        raise EdgemnistError("no image given: edgemnist predict [MODEL] IMAGE... (or - to read paths from stdin)")
+    return (model or str(default_model())), images
+
+
+@cli.command()
+@click.argument("reference", type=click.Path())
+@click.argument("candidates", nargs=-1, required=True, type=click.Path())
+@click.option("--max-drop", type=float, default=0.3, show_default=True, help="Accuracy points a candidate may lose.")
+@click.option("--min-agreement", type=float, default=0.995, show_default=True, help="Share of top-1 labels equal to the reference's.")
+@click.option("--atol", type=float, default=None, help="Max |Δp| over all probabilities (off by default).")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Use the first N test images.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Also write the results as JSON.")
+@threads_option
+@contract_options
+@data_option
+def parity(reference, candidates, max_drop, min_agreement, atol, limit, json_path, threads, input_scale, normalize, data_dir):
+    """Check that each CANDIDATE answers like REFERENCE on the MNIST test set.
+
+    Exit 0 when every candidate passes, 1 when any fails, 2 on bad input. Made for CI.
+
+    \b
+    Example:
+      edgemnist parity models/seed.keras export/seed_float32.onnx export/seed_int8.tflite
+    """
+    from .files import write_json
+    from .parity import Tolerance, parity as run_parity
+    from .render import parity_text
+
+    tolerance = Tolerance(max_drop, min_agreement, atol)
+    results = run_parity(reference, candidates, tolerance, data_dir, limit, threads,
+                         progress=lambda message: click.echo(message, err=True), **contract_kwargs(input_scale, normalize))
+    click.echo(parity_text(results))
+    if json_path:
+        write_json(json_path, {"tolerance": tolerance.__dict__, "results": [r.to_dict() for r in results]})
+    failed = [r.candidate for r in results if not r.passed]
+    if failed:
+        raise ValidationFailed(f"parity failed for {', '.join(failed)}")
+
+
+def main():
+    cli(prog_name="edgemnist")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Accuracy, per-class precision/recall, confusion matrix and the most confidently wrong test digits,
+for any model that maps uint8 digits to probabilities (a Predictor)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .data import load_mnist
+
+
+@dataclass
+class ClassScore:
+    label: str
+    precision: float
+    recall: float
+    support: int
+
+
+@dataclass
+class Mistake:
+    index: int  # position in the test set
+    label: int
+    predicted: int
+    confidence: float
+
+
+@dataclass
+class Evaluation:
+    model: str
+    backend: str
+    quantization: str
+    images: int
+    accuracy: float
+    per_class: list
+    confusion: list  # confusion[true][predicted]
+    confident_mistakes: list
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, classes: int = 10) -> np.ndarray:
+    matrix = np.zeros((classes, classes), dtype=np.int64)
+    np.add.at(matrix, (labels, predicted), 1)
+    return matrix
+
+
+def class_scores(matrix: np.ndarray, names) -> list[ClassScore]:
+    hits = np.diag(matrix)
+    predicted_totals, true_totals = matrix.sum(axis=0), matrix.sum(axis=1)
+    return [
+        ClassScore(
+            label=str(names[c]),
+            precision=round(float(hits[c] / predicted_totals[c]), 4) if predicted_totals[c] else 0.0,
+            recall=round(float(hits[c] / true_totals[c]), 4) if true_totals[c] else 0.0,
+            support=int(true_totals[c]),
+        )
+        for c in range(len(matrix))
+    ]
+
+
+def confident_mistakes(probabilities: np.ndarray, labels: np.ndarray, count: int) -> list[Mistake]:
+    predicted = probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != labels)
+    confidence = probabilities[wrong, predicted[wrong]]
+    order = wrong[np.argsort(-confidence, kind="stable")][:count]
+    return [Mistake(int(i), int(labels[i]), int(predicted[i]), round(float(probabilities[i, predicted[i]]), 4)) for i in order]
+
+
+def score(probabilities: np.ndarray, labels: np.ndarray, names=tuple(str(d) for d in range(10)), mistakes: int = 10) -> dict:
+    """Everything an Evaluation holds but the model's description."""
+    predicted = probabilities.argmax(axis=1)
+    matrix = confusion_matrix(labels, predicted, len(names))
+    return dict(
+        images=int(len(labels)),
+        accuracy=round(float(np.mean(predicted == labels)), 6),
+        per_class=class_scores(matrix, names),
+        confusion=matrix.tolist(),
+        confident_mistakes=confident_mistakes(probabilities, labels, mistakes),
+    )
+
+
+def evaluate(predictor, images: np.ndarray, labels: np.ndarray, mistakes: int = 10) -> Evaluation:
+    probabilities = predictor.predict_proba(images)
+    return Evaluation(
+        model=str(predictor.path),
+        backend=predictor.backend,
+        quantization=predictor.quantization,
+        **score(probabilities, labels, predictor.labels, mistakes),
+    )
+
+
+def evaluate_model(path, data_dir: str | None = None, limit: int | None = None, threads=None, **contract) -> Evaluation:
+    """Load ``path`` with whichever runtime its format needs and score it on the MNIST test set."""
+    from .predict import load
+
+    predictor = load(path, threads=threads, **contract)
+    mnist = load_mnist(data_dir)
+    return evaluate(predictor, mnist.x_test[:limit], mnist.y_test[:limit])

@@ -1,0 +1,22 @@
+"""Calibration digits for int8 quantization: drawn from the *training* set, class-balanced and
+deterministic, so the same model always quantizes the same way and the test set stays unseen."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import EdgemnistError
+
+CALIBRATION_SEED = 0
+
+
+def representative_indices(labels: np.ndarray, count: int) -> np.ndarray:
+    """Indices of ``count`` training digits, as equal a share of each class as possible, in a fixed order."""
+    if count < 10:
+        raise EdgemnistError("--calibration needs at least 10 images (one per class)")
+    order = np.random.default_rng(CALIBRATION_SEED).permutation(len(labels))
+    per_class = [order[labels[order] == c] for c in range(10)]
+    return np.sort([per_class[rank % 10][rank // 10] for rank in range(count)])
+
+
+def representative_images(images: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
+    return images[representative_indices(labels, count)]

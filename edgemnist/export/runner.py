@@ -1,0 +1,122 @@
+"""``export()``: convert, write atomically, validate and record every requested artifact."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..data import load_mnist
+from ..errors import EdgemnistError
+from ..files import ensure_dir, require_file, sha256_file, write_bytes
+from . import FORMATS, ExportJob, Format, artifact_name, load_formats
+from .calibration import representative_images
+from .manifest import tensor_record, update_manifest
+from .validate import validate_artifact
+
+DEFAULT_CALIBRATION = 300
+
+
+@dataclass
+class ArtifactRecord:
+    file: str
+    format: str
+    quantization: str
+    size_bytes: int
+    sha256: str
+    extra_files: list = field(default_factory=list)
+    input: dict | None = None  # dtype, shape, scale, zero_point
+    output: dict | None = None
+    validation: dict | None = None  # a parity.Comparison without its disagreement list
+    passed: bool | None = None  # None when not validated
+
+
+@dataclass
+class ExportReport:
+    out: str
+    source: str
+    manifest: str
+    artifacts: list
+
+    @property
+    def failed(self) -> list:
+        return [a for a in self.artifacts if a.passed is False]
+
+
+def plan(formats: list[str], quantization: str | None) -> list[tuple[Format, str]]:
+    """Every (format, quantization) to write; ``all`` means every format and, unless narrowed, every quantization."""
+    load_formats()
+    names = FORMATS.names() if "all" in formats else formats
+    targets = []
+    for name in names:
+        fmt = FORMATS.get(name)
+        if quantization is None:
+            chosen = list(fmt.quantizations) if "all" in formats else [fmt.quantizations[0]]
+        elif quantization in fmt.quantizations:
+            chosen = [quantization]
+        elif "all" in formats:
+            chosen = []
+        else:
+            raise EdgemnistError(f"format {name} offers {', '.join(fmt.quantizations)}, not {quantization}")
+        targets += [(fmt, q) for q in chosen]
+    return targets
+
+
+def export(
+    model_path,
+    formats=("tflite",),
+    quantization: str | None = None,
+    out="export",
+    calibration: int = DEFAULT_CALIBRATION,
+    validate: bool = True,
+    data_dir: str | None = None,
+    progress=lambda message: None,
+) -> ExportReport:
+    from ..predict.keras import KerasPredictor
+
+    targets = plan(list(formats), quantization)
+    source = require_file(model_path, "model")
+    out = ensure_dir(out)
+    progress(f"loading {source}")
+    reference = KerasPredictor(source)
+    mnist = load_mnist(data_dir)
+    job = ExportJob(
+        keras_model=reference.model,
+        arch=reference.model.name,
+        source_path=source,
+        source_sha256=sha256_file(source),
+        calibration=representative_images(mnist.x_train, mnist.y_train, calibration),
+    )
+    reference_probs = reference.predict_proba(mnist.x_test) if validate else None
+    records = []
+    for fmt, quantization_name in targets:
+        name = artifact_name(job.arch, fmt, quantization_name)
+        progress(f"{name}: converting" + (" and calibrating" if quantization_name == "int8" else ""))
+        files = fmt.convert(job, quantization_name)
+        paths = [write_bytes(out / (Path(name).stem + (suffix or Path(name).suffix)), data) for suffix, data in files.items()]
+        record = describe(paths, fmt, quantization_name)
+        if validate and fmt.validated:
+            progress(f"{name}: validating on {len(mnist.y_test)} test images")
+            comparison = validate_artifact(paths[0], reference_probs, mnist.x_test, mnist.y_test, quantization_name, str(source))
+            record.validation = {k: v for k, v in comparison.to_dict().items() if k != "disagreements"}
+            record.passed = comparison.passed
+        records.append(record)
+    manifest = update_manifest(out, job, calibration, [asdict(r) for r in records])
+    return ExportReport(str(out), str(source), str(manifest), records)
+
+
+def describe(paths: list[Path], fmt: Format, quantization: str) -> ArtifactRecord:
+    main = paths[0]
+    record = ArtifactRecord(
+        file=main.name,
+        format=fmt.name,
+        quantization=quantization,
+        size_bytes=main.stat().st_size,
+        sha256=sha256_file(main),
+        extra_files=[p.name for p in paths[1:]],
+    )
+    if fmt.validated:
+        from ..predict import load
+
+        spec = load(main).spec
+        record.input = tensor_record(spec.input_shape, spec.input_dtype, spec.input_quant)
+        record.output = tensor_record(None, spec.output_dtype, spec.output_quant)
+    return record

@@ -1,0 +1,43 @@
+"""Runtime-agnostic prediction: ``load(path)`` picks the backend from the file's content.
+
+Each backend is one module that registers itself; its runtime is imported only when a model is loaded.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import EdgemnistError
+from ..files import require_file
+from ..registry import Registry
+from .base import Predictor
+
+BACKENDS: Registry[type[Predictor]] = Registry("runtime backend")
+
+from . import keras, litert, onnxruntime  # noqa: E402,F401  (each registers itself)
+
+
+def detect_backend(path: Path) -> str:
+    """Magic bytes, not the suffix: a renamed file still loads, a random file is refused."""
+    with open(path, "rb") as fh:
+        head = fh.read(64)
+    if not head:
+        raise EdgemnistError(f"model file is empty: {path}")
+    for name, backend in BACKENDS.items():
+        if backend.sniff(head):
+            return name
+    raise EdgemnistError(f"{path}: unknown model format (expected a Keras .keras, TFLite .tflite or ONNX .onnx file)")
+
+
+def load(path, threads: int | None = None, input_scale=None, normalize=None, backend: str | None = None) -> Predictor:
+    """Open ``path`` with the runtime its format needs and return a Predictor."""
+    path = require_file(path, "model")
+    cls = BACKENDS.get(backend or detect_backend(path))
+    return cls(path, threads=threads, input_scale=input_scale, normalize=normalize)
+
+
+def looks_like_model(path) -> bool:
+    try:
+        detect_backend(require_file(path))
+        return True
+    except EdgemnistError:
+        return False

@@ -1,0 +1,161 @@
+"""The Predictor: uint8 digits in, probabilities out, whatever runtime sits underneath.
+
+A backend only opens the model, describes its tensors and runs it (``run_native``); the contract
+arithmetic (``Codec``), batching and padding live here once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..contract import Codec, InputContract, LAYOUT_SHAPES, as_digit_batch
+from ..errors import EdgemnistError
+from ..metadata import EMBEDDED_FIELDS
+
+MAX_CHUNK = 1000  # large batches are run in chunks to bound activation memory
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """What a backend reports of the model's input and output tensors."""
+
+    input_shape: tuple  # batch dimension first; None where dynamic
+    input_dtype: str
+    input_quant: tuple  # (scale, zero_point), or (0.0, 0) when not quantized
+    output_dtype: str
+    output_quant: tuple
+
+
+def layout_of(input_shape: tuple) -> str:
+    """NHWC, NCHW, no channel axis or flat, from the shape after the batch dimension."""
+    sample = tuple(input_shape[1:])
+    for layout, shape in LAYOUT_SHAPES.items():
+        if sample == shape:
+            return layout
+    raise EdgemnistError(
+        f"model input shape {list(input_shape)} cannot be an MNIST digit "
+        "(expected N×28×28×1, N×1×28×28, N×28×28 or N×784)"
+    )
+
+
+def inferred_contract(spec: TensorSpec, metadata: dict | None) -> InputContract:
+    """Tensors tell layout, dtypes and quantization; our embedded metadata adds scale and labels."""
+    input_dtype = spec.input_dtype
+    quant_scale, quant_zero_point = spec.input_quant
+    if input_dtype in ("int8", "uint8") and not quant_scale:
+        # An integer input with no scale of its own takes raw pixels (uint8) or pixels - 128 (int8).
+        quant_scale, quant_zero_point = (1.0, 0) if input_dtype == "uint8" else (1.0, -128)
+        input_scale = 255.0
+    else:
+        input_scale = 1.0
+    fields = dict(
+        layout=layout_of(spec.input_shape),
+        input_scale=input_scale,
+        dtype=input_dtype,
+        quant_scale=float(quant_scale),
+        quant_zero_point=int(quant_zero_point),
+        output_dtype=spec.output_dtype,
+        output_quant_scale=float(spec.output_quant[0]),
+        output_quant_zero_point=int(spec.output_quant[1]),
+    )
+    if metadata:
+        embedded = metadata.get("contract", {})
+        fields.update({key: embedded[key] for key in EMBEDDED_FIELDS if key in embedded})
+    return InputContract.from_dict(fields)
+
+
+class Predictor:
+    """Base class of every backend; subclasses set ``spec`` and implement ``run_native``."""
+
+    backend = "?"
+    runtime_package = "?"
+    resizable = False  # True when the runtime can change the model's batch dimension itself
+
+    def __init__(self, path: Path, threads: int | None, metadata: dict | None, input_scale=None, normalize=None):
+        self.path = Path(path)
+        self.threads = threads
+        self.metadata = metadata
+        contract = inferred_contract(self.spec, metadata).with_overrides(input_scale, normalize)
+        if metadata is None or "output" not in metadata.get("contract", {}):
+            contract = self._with_probed_output_kind(contract)
+        self.contract = contract
+        self.codec = Codec(contract)
+        batch = self.spec.input_shape[0]
+        self.fixed_batch = batch if isinstance(batch, int) and batch > 0 and not self.resizable else None
+        # Batches up to this size go to the runtime in one call; others are chunked (and padded).
+        self._direct_limit = 0 if self.fixed_batch else MAX_CHUNK
+
+    # -- what a backend implements -------------------------------------------------------------
+    def run_native(self, model_input: np.ndarray) -> np.ndarray:
+        """The bare runtime call on an input already in the model's dtype and layout."""
+        raise NotImplementedError
+
+    def infer(self, digits: np.ndarray) -> np.ndarray:
+        """One batch the model can take at once → probabilities; backends may override it with
+        the runtime's zero-copy entry points, since this is the hot path."""
+        return self.codec.decode(self.run_native(self.codec.encode(digits)))
+
+    @property
+    def runtime_version(self) -> str:
+        from ..versions import package_version
+
+        return package_version(self.runtime_package) or "?"
+
+    # -- the public API --------------------------------------------------------------------------
+    def predict_proba(self, images) -> np.ndarray:
+        """uint8 digits (28×28 or N×28×28) → N×10 float32 probabilities."""
+        digits = as_digit_batch(images)
+        if digits.shape[0] <= self._direct_limit:
+            return self.infer(digits)
+        return self._predict_in_chunks(digits)
+
+    def predict(self, images) -> np.ndarray:
+        """uint8 digits → N int labels (the index of the most probable class)."""
+        return np.argmax(self.predict_proba(images), axis=1)
+
+    @property
+    def labels(self) -> tuple:
+        return self.contract.labels
+
+    @property
+    def quantization(self) -> str:
+        if self.metadata and self.metadata.get("quantization"):
+            return self.metadata["quantization"]
+        return self.contract.dtype
+
+    def describe(self) -> dict:
+        return {
+            "path": str(self.path),
+            "backend": self.backend,
+            "runtime_version": self.runtime_version,
+            "quantization": self.quantization,
+            "arch": (self.metadata or {}).get("arch"),
+            "contract": self.contract.to_dict(),
+        }
+
+    # -- internals --------------------------------------------------------------------------------
+    def _predict_in_chunks(self, digits: np.ndarray) -> np.ndarray:
+        step = self.fixed_batch or MAX_CHUNK
+        return np.concatenate([self._predict_chunk(digits[i : i + step], step) for i in range(0, len(digits), step)])
+
+    def _predict_chunk(self, digits: np.ndarray, step: int) -> np.ndarray:
+        count = digits.shape[0]
+        if self.fixed_batch and count < step:  # pad to the model's fixed batch, then drop the padding
+            digits = np.concatenate([digits, np.zeros((step - count, *digits.shape[1:]), np.uint8)])
+        return self.infer(digits)[:count]
+
+    def _with_probed_output_kind(self, contract: InputContract) -> InputContract:
+        """Probabilities or logits? Run two fixed probe digits: probabilities are ≥ 0 and sum to 1."""
+        import dataclasses
+
+        probe = np.zeros((2, 28, 28), np.uint8)
+        probe[1, 6:22, 12:16] = 255  # a vertical stroke, a "1"
+        codec = Codec(dataclasses.replace(contract, output="probabilities"))
+        batch = self.spec.input_shape[0]
+        if isinstance(batch, int) and batch > 0 and not self.resizable:
+            probe = np.concatenate([probe, np.zeros((batch - 2, 28, 28), np.uint8)]) if batch > 2 else probe[:batch]
+        values = codec.decode(self.run_native(codec.encode(probe)))
+        looks_like_probabilities = values.min() >= -1e-3 and np.allclose(values.sum(axis=1), 1.0, atol=2e-2)
+        return dataclasses.replace(contract, output="probabilities" if looks_like_probabilities else "logits")

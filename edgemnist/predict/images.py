@@ -1,0 +1,77 @@
+"""Photos of digits → MNIST-style 28×28 uint8 digits, made the way MNIST itself was made:
+grayscale, light ink on a dark background, cropped to the ink, fitted into 20×20 keeping the
+aspect ratio, then placed in 28×28 so that the centre of mass sits in the middle."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..contract import SIDE
+from ..errors import EdgemnistError, first_line
+from ..files import require_file
+
+BOX = 20  # MNIST fits each digit into a 20×20 box
+INK_THRESHOLD = 0.25  # share of the strongest ink below which a pixel counts as paper, noise or JPEG ringing
+
+
+def read_grayscale(path) -> np.ndarray:
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    path = require_file(path, "image")
+    try:
+        with Image.open(path) as image:
+            image = ImageOps.exif_transpose(image)
+            if image.mode in ("RGBA", "LA", "P") or "transparency" in image.info:
+                background = Image.new("RGBA", image.size, "white")  # transparent paper is white paper
+                image = Image.alpha_composite(background, image.convert("RGBA"))
+            return np.asarray(image.convert("L"), dtype=np.float32)
+    except UnidentifiedImageError:
+        raise EdgemnistError(f"{path} is not an image Pillow can read (PNG, JPEG, BMP, GIF, TIFF, WebP…)") from None
+    except (OSError, ValueError) as exc:
+        raise EdgemnistError(f"{path} is a damaged image ({first_line(exc)})") from exc
+
+
+def light_ink_on_dark(gray: np.ndarray) -> np.ndarray:
+    """Invert dark-on-light photos (judged by the border, which is paper) and remove the paper level."""
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    if np.median(border) > 127:
+        gray, border = 255.0 - gray, 255.0 - border
+    return np.clip(gray - np.median(border), 0, None)
+
+
+def to_mnist_digit(gray: np.ndarray) -> np.ndarray:
+    """A grayscale photo of one digit → 28×28 uint8 in MNIST's framing."""
+    from PIL import Image
+
+    if gray.shape == (SIDE, SIDE) and np.median(gray) < 32:
+        return gray.astype(np.uint8)  # already an MNIST digit: leave it exactly as it is
+    ink = light_ink_on_dark(gray)
+    strongest = ink.max()
+    if strongest <= 0:
+        raise EdgemnistError("the image is blank: no ink found")
+    ink[ink < INK_THRESHOLD * strongest] = 0
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] * (255.0 / strongest)
+    height, width = crop.shape
+    scale = BOX / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    fitted = np.asarray(Image.fromarray(crop.astype(np.float32), mode="F").resize(size, Image.LANCZOS))
+    return centre_by_mass(np.clip(fitted, 0, 255))
+
+
+def centre_by_mass(fitted: np.ndarray) -> np.ndarray:
+    canvas = np.zeros((SIDE, SIDE), np.float32)
+    height, width = fitted.shape
+    total = fitted.sum()
+    centre_y = (fitted.sum(axis=1) @ np.arange(height)) / total
+    centre_x = (fitted.sum(axis=0) @ np.arange(width)) / total
+    top = int(np.clip(round(SIDE / 2 - 0.5 - centre_y), 0, SIDE - height))
+    left = int(np.clip(round(SIDE / 2 - 0.5 - centre_x), 0, SIDE - width))
+    canvas[top : top + height, left : left + width] = fitted
+    return np.round(canvas).astype(np.uint8)
+
+
+def load_digit_images(paths) -> np.ndarray:
+    """N image files → N×28×28 uint8 digits ready for any Predictor."""
+    return np.stack([to_mnist_digit(read_grayscale(Path(p))) for p in paths])

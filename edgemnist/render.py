@@ -1,0 +1,100 @@
+"""Plain-text tables for the terminal: the same result objects also become JSON and Markdown."""
+from __future__ import annotations
+
+
+def text_table(headers: list[str], rows: list[list]) -> str:
+    cells = [[str(h) for h in headers]] + [[format_cell(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))) for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown_table(headers: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---:" if i else "---" for i in range(len(headers))) + "|"]
+    lines += ["| " + " | ".join(format_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def format_cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1e-3 and value else f"{value:,.4f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def human_bytes(size: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+
+
+def evaluation_text(evaluation) -> str:
+    header = (
+        f"{evaluation.model} ({evaluation.backend}, {evaluation.quantization}): "
+        f"accuracy {evaluation.accuracy:.2%} on {evaluation.images} test images"
+    )
+    per_class = text_table(
+        ["class", "precision", "recall", "support"],
+        [[c.label, c.precision, c.recall, c.support] for c in evaluation.per_class],
+    )
+    confusion = text_table(
+        ["true\\pred", *[c.label for c in evaluation.per_class]],
+        [[c.label, *row] for c, row in zip(evaluation.per_class, evaluation.confusion)],
+    )
+    mistakes = text_table(
+        ["test index", "label", "predicted", "confidence"],
+        [[m.index, m.label, m.predicted, m.confidence] for m in evaluation.confident_mistakes],
+    )
+    return "\n\n".join([header, per_class, "confusion matrix", confusion, "most confidently wrong", mistakes])
+
+
+def percent(value) -> str | None:
+    return None if value is None else f"{value:.2%}"
+
+
+def export_rows(artifacts) -> list[list]:
+    float_sizes = {a.format: a.size_bytes for a in artifacts if a.quantization == "float32"}
+    rows = []
+    for a in artifacts:
+        v = a.validation or {}
+        reference = float_sizes.get(a.format)
+        rows.append([
+            a.file, human_bytes(a.size_bytes), f"{a.size_bytes / reference:.1%}" if reference else None,
+            percent(v.get("accuracy")), percent(v.get("agreement")),
+            f"{v['max_abs_diff']:.1e}" if v else None,
+            {True: "pass", False: "FAIL", None: "-"}[a.passed],
+        ])
+    return rows
+
+
+EXPORT_HEADERS = ["artifact", "size", "vs float32", "accuracy", "agreement", "max |Δp|", "validation"]
+
+
+def export_text(report) -> str:
+    lines = [text_table(EXPORT_HEADERS, export_rows(report.artifacts))]
+    for artifact in report.failed:
+        lines.append(f"{artifact.file} failed: {'; '.join(artifact.validation['failures'])}")
+    lines.append(f"manifest: {report.manifest}")
+    return "\n".join(lines)
+
+
+PARITY_HEADERS = ["candidate", "accuracy", "reference", "drop (pts)", "agreement", "max |Δp|", "disagree", "result"]
+
+
+def parity_text(comparisons, show: int = 10) -> str:
+    rows = [
+        [c.candidate, percent(c.accuracy), percent(c.reference_accuracy), round(c.accuracy_drop, 2), percent(c.agreement),
+         f"{c.max_abs_diff:.1e}", len(c.disagreements), "pass" if c.passed else "FAIL"]
+        for c in comparisons
+    ]
+    lines = [text_table(PARITY_HEADERS, rows)]
+    for c in comparisons:
+        if c.disagreements:
+            shown = ", ".join(map(str, c.disagreements[:show])) + (" …" if len(c.disagreements) > show else "")
+            lines.append(f"{c.candidate}: disagrees with the reference on test images {shown}")
+        if c.failures:
+            lines.append(f"{c.candidate} FAILED: {'; '.join(c.failures)}")
+    return "\n".join(lines)

@@ -1,0 +1,128 @@
+"""Train a registered architecture on MNIST, seeded and deterministic on CPU.
+
+Recipe: the tutorial's Adam and sparse categorical cross-entropy, with the learning rate decayed from
+1e-3 to 0 along a cosine over all steps (the same architecture reaches a higher, steadier accuracy than
+with a constant rate). Architectures flagged ``augment`` also see small random shifts and rotations.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .contract import to_float01
+from .data import load_mnist
+from .deps import import_keras, import_tensorflow
+from .files import atomic_path, ensure_dir, write_json
+from .models import ARCHITECTURES, build_model
+from .versions import tool_versions
+
+LEARNING_RATE = 1e-3
+
+
+@dataclass
+class TrainResult:
+    arch: str
+    epochs: int
+    batch_size: int
+    seed: int
+    train_images: int
+    history: list = field(default_factory=list)  # one {"epoch", "loss", "accuracy"} per epoch
+    test_accuracy: float = 0.0
+    parameters: int = 0
+    wall_time_s: float = 0.0
+    model_path: str = ""
+    versions: dict = field(default_factory=dict)
+
+
+def seed_everything(seed: int) -> None:
+    """Python, NumPy and TensorFlow seeds plus deterministic kernels: same command, same model."""
+    tf = import_tensorflow()
+    import_keras().utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def training_dataset(images, labels, batch_size: int, seed: int, augment: bool):
+    tf = import_tensorflow()
+    keras = import_keras()
+    dataset = tf.data.Dataset.from_tensor_slices((to_float01(images), labels.astype(np.int32)))
+    dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
+    if augment:
+        jitter = keras.Sequential(
+            [
+                keras.layers.RandomRotation(0.03, fill_mode="constant", seed=seed),
+                keras.layers.RandomTranslation(0.08, 0.08, fill_mode="constant", seed=seed + 1),
+            ]
+        )
+        dataset = dataset.map(lambda x, y: (jitter(x, training=True), y))
+    return dataset.prefetch(2)
+
+
+def keras_accuracy(model, images, labels) -> float:
+    probabilities = model.predict(to_float01(images), batch_size=1000, verbose=0)
+    return float(np.mean(np.argmax(probabilities, axis=1) == labels))
+
+
+def train(
+    arch: str = "seed",
+    epochs: int = 10,
+    batch_size: int = 32,
+    seed: int = 0,
+    out: str | Path = "models",
+    data_dir: str | None = None,
+    quiet: bool = False,
+    train_limit: int | None = None,
+) -> TrainResult:
+    """Train ``arch`` and write ``out/<arch>.keras`` and ``out/metrics.json`` atomically."""
+    architecture = ARCHITECTURES.get(arch)
+    out = ensure_dir(out)
+    mnist = load_mnist(data_dir)
+    x_train, y_train = mnist.x_train[:train_limit], mnist.y_train[:train_limit]
+    keras = import_keras()
+    seed_everything(seed)
+    model = build_model(arch)
+    steps = epochs * math.ceil(len(x_train) / batch_size)
+    model.compile(
+        optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(LEARNING_RATE, decay_steps=steps)),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    started = time.perf_counter()
+    dataset = training_dataset(x_train, y_train, batch_size, seed, architecture.augment)
+    verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)
+    history = model.fit(dataset, epochs=epochs, verbose=verbose, shuffle=False).history  # the dataset shuffles
+    result = TrainResult(
+        arch=arch,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        train_images=len(x_train),
+        history=[
+            {"epoch": i + 1, "loss": round(float(loss), 6), "accuracy": round(float(acc), 6)}
+            for i, (loss, acc) in enumerate(zip(history["loss"], history["accuracy"]))
+        ],
+        test_accuracy=keras_accuracy(model, mnist.x_test, mnist.y_test),
+        parameters=int(model.count_params()),
+        wall_time_s=round(time.perf_counter() - started, 2),
+        model_path=str(out / f"{arch}.keras"),
+        versions=tool_versions(),
+    )
+    with atomic_path(result.model_path) as tmp:
+        model.save(tmp)
+    write_json(out / "metrics.json", asdict(result))
+    return result
+
+
+def find_latest_model(root=".") -> Path:
+    """The most recently written .keras model under ``root`` (up to two folders deep)."""
+    from .errors import EdgemnistError
+
+    root = Path(root)
+    candidates = [p for pattern in ("*.keras", "*/*.keras", "*/*/*.keras") for p in root.glob(pattern)]
+    if not candidates:
+        raise EdgemnistError("no model given and no trained .keras model found here; run 'edgemnist train' or pass MODEL")
+    return max(candidates, key=lambda p: p.stat().st_mtime)

@@ -1,0 +1,72 @@
+"""Shared, session-scoped fixtures: real MNIST, one small trained seed model, its exports — made once."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mnist"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> str:
+    folder = os.environ.get("EDGEMNIST_DATA") or str(DEFAULT_DATA)
+    if not Path(folder).is_dir():
+        pytest.fail(f"MNIST not found at {folder}: set EDGEMNIST_DATA to the folder of the IDX files")
+    return str(Path(folder).resolve())
+
+
+@pytest.fixture(scope="session")
+def mnist(data_dir):
+    from edgemnist.data import load_mnist
+
+    return load_mnist(data_dir)
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory, data_dir):
+    """The seed CNN after one epoch on all 60,000 training digits (≈ 97.5 % test accuracy)."""
+    from edgemnist.train import train
+
+    return train("seed", epochs=1, batch_size=64, seed=0, out=tmp_path_factory.mktemp("model"), data_dir=data_dir, quiet=True)
+
+
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory, trained, data_dir):
+    """Every format × quantization of the trained model, validated, with its manifest."""
+    from edgemnist.export.runner import export
+
+    report = export(trained.model_path, ["all"], None, tmp_path_factory.mktemp("export"), data_dir=data_dir)
+    return report
+
+
+@pytest.fixture(scope="session")
+def manifest(exported) -> dict:
+    return json.loads(Path(exported.manifest).read_text())
+
+
+@pytest.fixture(scope="session")
+def artifact_paths(exported) -> dict[str, Path]:
+    """{"seed_int8.tflite": path, ...} for every runnable artifact."""
+    return {a.file: Path(exported.out) / a.file for a in exported.artifacts if a.passed is not None}
+
+
+@pytest.fixture(scope="session")
+def digit_png(tmp_path_factory, data_dir) -> Path:
+    from edgemnist.data import save_sample_png
+
+    path = tmp_path_factory.mktemp("images") / "digit.png"
+    save_sample_png(4444, path, "test", data_dir)  # the tutorial's 9
+    return path
+
+
+def run_cli(*args, input=None):
+    """Run the CLI in-process with click's CliRunner (stderr kept apart)."""
+    from click.testing import CliRunner
+
+    from edgemnist.cli import cli
+
+    return CliRunner().invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)

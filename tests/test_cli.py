@@ -1,0 +1,62 @@
+import subprocess
+import sys
+
+import pytest
+
+from conftest import run_cli
+
+COMMANDS = ["train", "export", "predict", "evaluate", "parity", "bench", "inspect", "pipeline", "sample", "models"]
+
+
+def test_help_lists_every_command():
+    result = run_cli("--help")
+    assert result.exit_code == 0
+    for command in COMMANDS:
+        assert command in result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_has_help_with_an_example(command):
+    result = run_cli(command, "--help")
+    assert result.exit_code == 0 and "edgemnist " + command in result.output
+
+
+def test_import_and_help_load_no_heavy_runtime():
+    code = (
+        "import sys, edgemnist, edgemnist.cli\n"
+        "from click.testing import CliRunner\n"
+        "CliRunner().invoke(edgemnist.cli.cli, ['--help'])\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'onnxruntime', 'ai_edge_litert', 'onnx', 'matplotlib') if m in sys.modules]\n"
+        "print(heavy)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["evaluate", "missing.keras"], "model not found"),
+        (["train", "--arch", "resnet"], "Invalid value"),
+        (["export", "--format", "tflite", "--quantize", "int4"], "Invalid value"),
+    ],
+)
+def test_user_errors_are_one_line_without_traceback(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_export_without_a_trained_model_says_so(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("export")
+    assert result.exit_code == 2 and "no trained .keras model found" in result.stderr
+
+
+def test_the_cli_keeps_tensorflows_start_up_noise_hidden(trained, data_dir):
+    result = subprocess.run(
+        [sys.executable, "-m", "edgemnist.cli", "evaluate", trained.model_path, "--limit", "100", "--data", data_dir],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0
+    assert result.stderr == "", result.stderr

@@ -1,0 +1,40 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from edgemnist.train import find_latest_model, train
+
+
+def test_training_writes_the_model_and_its_metrics(trained):
+    folder = Path(trained.model_path).parent
+    assert sorted(p.name for p in folder.iterdir()) == ["metrics.json", "seed.keras"]  # no temporary files left
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["arch"] == "seed" and metrics["epochs"] == 1 and metrics["seed"] == 0
+    assert metrics["parameters"] == 607_394 and len(metrics["history"]) == 1
+    assert metrics["test_accuracy"] > 0.96  # one epoch of the tutorial's CNN
+    assert metrics["versions"]["tensorflow"] and metrics["wall_time_s"] > 0
+
+
+def test_same_seed_same_model(tmp_path, data_dir):
+    runs = [train("seed", epochs=1, seed=3, out=tmp_path / str(i), data_dir=data_dir, quiet=True, train_limit=3000) for i in range(2)]
+    assert round(runs[0].test_accuracy, 4) == round(runs[1].test_accuracy, 4)
+    assert runs[0].history == runs[1].history
+
+
+def test_interrupted_save_leaves_no_model(tmp_path, data_dir, monkeypatch):
+    import keras
+
+    def crash(self, path, *args, **kwargs):
+        Path(path).write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(keras.Model, "save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        train("seed", epochs=1, out=tmp_path, data_dir=data_dir, quiet=True, train_limit=500)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_latest_model_is_found(trained, monkeypatch):
+    monkeypatch.chdir(Path(trained.model_path).parent.parent)
+    assert find_latest_model().name == "seed.keras"
