@@ -282,6 +282,114 @@ def parity(reference, candidates, max_drop, min_agreement, atol, limit, json_pat
         raise ValidationFailed(f"parity failed for {', '.join(failed)}")
 
 
+def parse_int_list(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        numbers = [int(v) for v in str(value).split(",") if v.strip()]
+    except ValueError:
+        raise click.BadParameter("expected comma-separated whole numbers, e.g. 1,8,64") from None
+    if not numbers or min(numbers) < (0 if param.name == "cores" else 1):
+        raise click.BadParameter("expected comma-separated whole numbers, e.g. 1,8,64")
+    return numbers
+
+
+@cli.command()
+@click.argument("models", nargs=-1, required=True, type=click.Path())
+@click.option("--batch", "batches", default="1,64", show_default=True, callback=parse_int_list, help="Batch sizes, comma-separated.")
+@click.option("--threads", type=click.IntRange(1), default=1, show_default=True, help="Runtime threads.")
+@click.option("--cores", default=None, callback=parse_int_list, help="Pin each worker to these CPU cores (e.g. 0), as on a small board.")
+@click.option("--runs", type=click.IntRange(10), default=200, show_default=True, help="Timed calls per batch size.")
+@click.option("--warmup", type=click.IntRange(0), default=20, show_default=True)
+@click.option("--timeout", type=click.FloatRange(1), default=300, show_default=True, help="Seconds before a worker is killed.")
+@click.option("--reference", type=click.Path(), default=None, help="Model to measure agreement and max |Δp| against.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Write the report as JSON.")
+@click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False), default=None, help="Write the report as Markdown.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Write PNG plots (needs edgemnist[plot]).")
+@data_option
+def bench(models, batches, threads, cores, runs, warmup, timeout, reference, json_path, markdown_path, plot_path, data_dir):
+    """Measure latency, memory, accuracy and size of each MODEL, each in its own process.
+
+    \b
+    Examples:
+      edgemnist bench export/*.tflite export/*.onnx --threads 1 --cores 0
+      edgemnist bench models/seed.keras export/seed_int8.tflite --reference models/seed.keras --json b.json --plot b.png
+    """
+    from .bench.report import text_report, write_markdown, write_plot
+    from .bench.runner import bench as run_bench
+    from .files import write_json
+
+    report = run_bench(models, batches, threads, cores, runs, warmup, timeout, reference, data_dir,
+                       progress=lambda message: click.echo(message, err=True))
+    click.echo(text_report(report))
+    if json_path:
+        write_json(json_path, report.to_dict())
+    if markdown_path:
+        write_markdown(report, markdown_path)
+    if plot_path:
+        write_plot(report, plot_path)
+
+
+@cli.command()
+@click.argument("model", type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def inspect(model, as_json):
+    """Parameters, MACs, weight bytes and activation RAM of MODEL, per layer and in total.
+
+    \b
+    Example:
+      edgemnist inspect export/seed_int8.tflite
+    """
+    from .inspect import inspect_model
+    from .render import inspection_text
+
+    result = inspect_model(model)
+    echo_json(result.to_dict()) if as_json else click.echo(inspection_text(result))
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for everything the run makes.")
+@click.option("--arch", type=click.Choice(ARCHITECTURES.names()), default="seed", show_default=True)
+@click.option("--epochs", type=click.IntRange(1), default=10, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--batch", "batches", default="1,64", show_default=True, callback=parse_int_list)
+@click.option("--threads", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--runs", type=click.IntRange(10), default=200, show_default=True)
+@click.option("--quiet", is_flag=True, help="No training progress bar.")
+@data_option
+def pipeline(out, arch, epochs, seed, batches, threads, runs, quiet, data_dir):
+    """Train, export every format, check parity and benchmark: the whole job in one command.
+
+    \b
+    Example:
+      edgemnist pipeline --out runs/seed
+    """
+    from .pipeline import run_pipeline
+    from .render import pipeline_text
+
+    result = run_pipeline(out, arch, epochs, seed, batches, threads, runs, data_dir, quiet, progress=lambda m: click.echo(m, err=True))
+    click.echo(pipeline_text(result))
+    if not result.parity_passed or any(a.passed is False for a in result.artifacts):
+        raise ValidationFailed("an artifact failed validation or parity; see parity.json")
+
+
+@cli.command()
+def models():
+    """List the pretrained models shipped in the package, with accuracy and size.
+
+    \b
+    Example:
+      edgemnist models
+    """
+    from .pretrained import pretrained_dir, shipped_manifest
+    from .render import human_bytes, text_table
+
+    rows = [[m["file"], m["arch"], m["format"], m["quantization"], f"{m['accuracy']:.2%}", human_bytes(m["size_bytes"]), m["parameters"]]
+            for m in shipped_manifest()["models"]]
+    click.echo(text_table(["model", "arch", "format", "quant", "accuracy", "size", "params"], rows))
+    click.echo(f"in {pretrained_dir()}")
+
+
 def main():
     cli(prog_name="edgemnist")
 

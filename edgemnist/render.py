@@ -98,3 +98,20 @@ def parity_text(comparisons, show: int = 10) -> str:
         if c.failures:
             lines.append(f"{c.candidate} FAILED: {'; '.join(c.failures)}")
     return "\n".join(lines)
+
+
+def inspection_text(inspection) -> str:
+    rows = [[l.name[:40], l.type, "×".join(map(str, l.output_shape)), l.parameters, l.macs, l.weight_dtype, l.weight_bytes] for l in inspection.layers]
+    table = text_table(["layer", "type", "output", "params", "MACs", "weights", "bytes"], rows)
+    totals = (
+        f"total: {inspection.parameters:,} parameters, {inspection.macs:,} MACs, flash {human_bytes(inspection.flash_bytes)} "
+        f"(weights and constants), activation arena ≈ {human_bytes(inspection.arena_bytes)} at batch 1, file {human_bytes(inspection.file_bytes)}"
+    )
+    return "\n".join([f"{inspection.model} ({inspection.format})", table, totals, *inspection.notes])
+
+
+def pipeline_text(result) -> str:
+    lines = [f"model: {result.model} (test accuracy {result.test_accuracy:.2%})", text_table(EXPORT_HEADERS, export_rows(result.artifacts)),
+             f"parity: {'pass' if result.parity_passed else 'FAIL'}",
+             f"bench: {result.bench_json}, {result.bench_markdown}" + (f", {result.bench_plot}" if result.bench_plot else "")]
+    return "\n".join(lines)

@@ -70,3 +70,30 @@ def run_cli(*args, input=None):
     from edgemnist.cli import cli
 
     return CliRunner().invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
+
+
+BLOCKER = """
+import sys, importlib.util
+BLOCKED = set(sys.argv[1].split(","))
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ImportError(f"{name} is not installed here")
+sys.meta_path.insert(0, Block())
+real_find_spec = importlib.util.find_spec
+importlib.util.find_spec = lambda name, package=None: None if name.split(".")[0] in BLOCKED else real_find_spec(name, package)
+from edgemnist.cli import main
+sys.argv = ["edgemnist"] + sys.argv[2:]
+try:
+    main()
+finally:
+    assert not BLOCKED & set(sys.modules), "a blocked module was imported"
+"""
+
+
+def run_without(modules, *args):
+    """Run the CLI in a fresh process where ``modules`` cannot be imported, as on a device without them."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", BLOCKER, ",".join(modules), *map(str, args)], capture_output=True, text=True)

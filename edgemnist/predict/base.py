@@ -92,6 +92,11 @@ class Predictor:
         """The bare runtime call on an input already in the model's dtype and layout."""
         raise NotImplementedError
 
+    def bare_calls(self, model_input: np.ndarray) -> dict:
+        """Benchmark baselines: the runtime's own public call on an input already in its dtype,
+        on a separately opened copy of the model, so they share nothing with the predictor."""
+        return {}
+
     def infer(self, digits: np.ndarray) -> np.ndarray:
         """One batch the model can take at once → probabilities; backends may override it with
         the runtime's zero-copy entry points, since this is the hot path."""

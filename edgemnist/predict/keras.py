@@ -28,6 +28,13 @@ class KerasPredictor(Predictor):
         self.spec = TensorSpec(tuple(self.model.input_shape), "float32", (0.0, 0), "float32", (0.0, 0))
         super().__init__(path, threads, None, input_scale, normalize)
 
+    def bare_calls(self, model_input):
+        model = self.model
+        return {
+            "keras model(x)": lambda: model(model_input, training=False).numpy(),
+            "keras model.predict(x)": lambda: model.predict(model_input, batch_size=len(model_input), verbose=0),
+        }
+
     def run_native(self, model_input):
         return self.model(model_input, training=False).numpy()
 

@@ -1,10 +1,10 @@
 """LiteRT backend (the TFLite interpreter from ``ai_edge_litert``): what phones and Raspberry Pis run.
 
 Hot path: digits are encoded straight into the interpreter's input tensor and probabilities read
-straight from its output tensor, through numpy views kept between calls (no set/get copies). The
-public wrapper refuses to run while such views exist (it cannot know they are dropped before any
-re-allocation), so this backend drives the wrapped C++ interpreter directly and re-creates the views
-whenever it re-allocates.
+straight from its output tensor, through numpy views kept between calls (no set/get copies), by a
+``predict_proba`` compiled for the allocated batch size. The public wrapper refuses to run while such
+views exist (it cannot know they are dropped before any re-allocation), so this backend drives the
+wrapped C++ interpreter directly and re-creates the views whenever it re-allocates.
 """
 from __future__ import annotations
 
@@ -61,14 +61,32 @@ class LiteRTPredictor(Predictor):
         self._native.Invoke()
         return self._output_view.copy()
 
+    def bare_calls(self, model_input):
+        litert = import_optional("ai_edge_litert.interpreter", "tflite")
+        with native_output_silenced():
+            interpreter = litert.Interpreter(model_path=str(self.path), num_threads=self.threads)
+        if self.resizable:
+            interpreter.resize_tensor_input(self._input_index, list(model_input.shape))
+        interpreter.allocate_tensors()
+        source, target = self._input_index, self._output_index
+
+        def invoke():
+            interpreter.set_tensor(source, model_input)
+            interpreter.invoke()
+            return interpreter.get_tensor(target)
+
+        return {"litert invoke": invoke}
+
     def infer(self, digits):
-        """Only reached when the batch size changes: the compiled hot path (below) is used otherwise."""
-        self._allocate(digits.shape[0])
-        return self.infer(digits)
+        if digits.shape[0] != self._batch:
+            self._allocate(digits.shape[0])
+        self._write(digits)
+        self._native.Invoke()
+        return self._read()
 
     def _allocate(self, batch: int, resize: bool = True) -> None:
         """(Re)allocate for ``batch`` digits and take fresh views of the input and output tensors."""
-        self.__dict__.pop("infer", None)  # drop the hot path compiled for the old views
+        self.__dict__.pop("predict_proba", None)  # drop the hot path compiled for the old views
         self._input_view = self._output_view = None
         if resize:
             shape = np.array([batch, *self.spec.input_shape[1:]], dtype=np.int32)
@@ -82,16 +100,8 @@ class LiteRTPredictor(Predictor):
             self._compile_io()
 
     def _compile_io(self) -> None:
-        """Bind the hot path to this allocation: locals in a closure beat attribute look-ups."""
-        write = self.codec.writer(self._input_view.reshape(self._batch, 28, 28))
-        read, invoke, batch = self.codec.reader(self._output_view), self._native.Invoke, self._batch
-        reallocate = partial(LiteRTPredictor.infer, self)
-
-        def infer(digits):
-            if digits.shape[0] != batch:
-                return reallocate(digits)
-            write(digits)
-            invoke()
-            return read()
-
-        self.infer = infer
+        """Bind encoding, decoding and the hot path to the current tensor views."""
+        digit_view = self._input_view.reshape(self._batch, 28, 28)
+        self._write, self._read = self.codec.writer(digit_view), self.codec.reader(self._output_view)
+        fallback = partial(Predictor.predict_proba, self)
+        self.predict_proba = self.codec.hot_path(self._write, self._read, self._native.Invoke, digit_view.shape, fallback)

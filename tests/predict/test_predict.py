@@ -1,13 +1,11 @@
 """The runtime-agnostic predictor over every exported artifact and over foreign models."""
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import edgemnist
-from conftest import run_cli
+from conftest import run_cli, run_without
 from predict_models import build_onnx, build_tflite, reference_logits, softmax
 
 RUNNABLE = ["seed_float32.tflite", "seed_float16.tflite", "seed_dynamic.tflite", "seed_int8.tflite", "seed_float32.onnx", "seed_int8.onnx"]
@@ -137,16 +135,6 @@ def test_bad_paths_fail_cleanly(tmp_path, artifact_paths, digit_png):
 
 
 def test_a_missing_runtime_gives_install_advice(artifact_paths, digit_png):
-    code = (
-        "import sys\n"
-        "class Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] == 'onnxruntime': raise ImportError('blocked')\n"
-        "sys.meta_path.insert(0, Block())\n"
-        "from edgemnist.cli import main\n"
-        f"sys.argv = ['edgemnist', 'predict', {str(artifact_paths['seed_int8.onnx'])!r}, {str(digit_png)!r}]\n"
-        "main()\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = run_without(["onnxruntime"], "predict", artifact_paths["seed_int8.onnx"], digit_png)
     assert result.returncode == 2
     assert result.stderr.strip() == "error: onnxruntime is not installed; install it with: pip install 'edgemnist[onnx]'"

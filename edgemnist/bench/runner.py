@@ -1,0 +1,141 @@
+"""Run each model in its own worker process and collect one row per model.
+
+A worker that crashes, hangs past the timeout or lacks its runtime becomes a row with an ``error``;
+the other models go on.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..data import load_mnist
+from ..errors import EdgemnistError
+from .machine import machine_info
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class BenchRow:
+    model: str
+    file_bytes: int | None = None
+    backend: str | None = None
+    runtime_version: str | None = None
+    quantization: str | None = None
+    arch: str | None = None
+    affinity: list | None = None  # the CPU cores the worker ran on
+    cold_start_s: float | None = None
+    load_s: float | None = None
+    first_inference_s: float | None = None
+    latency: dict = field(default_factory=dict)  # batch → {"predictor": stats, "<bare call>": stats, ...}
+    peak_rss_bytes: int | None = None
+    accuracy: float | None = None
+    agreement: float | None = None
+    max_abs_diff: float | None = None
+    parameters: int | None = None
+    macs: int | None = None
+    flash_bytes: int | None = None
+    arena_bytes: int | None = None
+    error: str | None = None
+
+    @property
+    def name(self) -> str:
+        return Path(self.model).name
+
+    def p50(self, batch, call="predictor"):
+        return self.latency.get(str(batch), {}).get(call, {}).get("p50_us")
+
+    def bare_ratio(self, batch=1):
+        """Predictor p50 over the bare runtime call's p50 (the first baseline), at ``batch``."""
+        calls = self.latency.get(str(batch), {})
+        bare = next((stats for name, stats in calls.items() if name != "predictor"), None)
+        return round(calls["predictor"]["p50_us"] / bare["p50_us"], 3) if bare and "predictor" in calls else None
+
+
+@dataclass
+class BenchReport:
+    schema_version: int
+    machine: dict
+    settings: dict
+    reference: str | None
+    rows: list
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def worker_error(process: subprocess.CompletedProcess) -> str:
+    if process.returncode < 0:
+        return f"worker crashed ({signal.Signals(-process.returncode).name})"
+    lines = [line for line in process.stderr.strip().splitlines() if line.strip()]
+    return f"worker failed (exit {process.returncode}): {lines[-1][:200] if lines else 'no message'}"
+
+
+def run_worker(job: dict, timeout: float) -> dict:
+    job = {**job, "spawned_at": time.time()}
+    try:
+        process = subprocess.run(
+            [sys.executable, "-m", "edgemnist.bench.worker"], input=json.dumps(job), capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:g} s"}
+    if process.returncode != 0:
+        return {"error": worker_error(process)}
+    try:
+        return json.loads(process.stdout)
+    except json.JSONDecodeError:
+        return {"error": "worker wrote no result"}
+
+
+def reference_probabilities(reference, digits, folder: Path, threads) -> str:
+    from ..predict import load
+
+    path = folder / "reference.npy"
+    np.save(path, load(reference, threads=threads).predict_proba(digits))
+    return str(path)
+
+
+def bench(
+    models,
+    batches=(1,),
+    threads: int | None = 1,
+    cores=None,
+    runs: int = 200,
+    warmup: int = 20,
+    timeout: float = 300,
+    reference=None,
+    data_dir=None,
+    progress=lambda message: None,
+) -> BenchReport:
+    """Measure every model in ``models``; ``reference`` (a model file) gives agreement and max |Δp|."""
+    if not models:
+        raise EdgemnistError("no model to benchmark")
+    mnist = load_mnist(data_dir)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="edgemnist-bench-") as tmp:
+        test_set = Path(tmp) / "test.npz"
+        np.savez(test_set, x=mnist.x_test, y=mnist.y_test)
+        job = {"test_set": str(test_set), "batches": list(batches), "threads": threads, "cores": cores, "runs": runs, "warmup": warmup}
+        if reference:
+            progress(f"reference {reference}: predicting the test set")
+            job["reference_probabilities"] = reference_probabilities(reference, mnist.x_test, Path(tmp), threads)
+        for position, model in enumerate(models, 1):
+            progress(f"[{position}/{len(models)}] {Path(model).name}: measuring in a worker process")
+            result = run_worker({**job, "model": str(model)}, timeout)
+            row = BenchRow(model=str(model), file_bytes=Path(model).stat().st_size if Path(model).is_file() else None)
+            for key, value in result.items():
+                if hasattr(row, key) and key != "model":
+                    setattr(row, key, value)
+            rows.append(row)
+            progress(f"[{position}/{len(models)}] {row.name}: " + (row.error or f"p50 {row.p50(batches[0])} µs at batch {batches[0]}"))
+    settings = {"batches": list(batches), "threads": threads, "cores": cores, "runs": runs, "warmup": warmup, "timeout_s": timeout}
+    return BenchReport(SCHEMA_VERSION, machine_info(), settings, str(reference) if reference else None, rows)

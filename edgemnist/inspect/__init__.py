@@ -1,0 +1,78 @@
+"""What a model costs on a device: per layer/op parameters, MACs and weight bytes; in total the
+parameters, MACs, flash (weight bytes) and the activation RAM a TFLite-Micro-style arena needs.
+
+One module per format reads the model its own way (Keras layers, the TFLite flatbuffer through
+LiteRT, the ONNX graph); the totals and the RAM estimate are computed here once.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from ..files import require_file
+from ..registry import Registry
+
+
+@dataclass
+class Layer:
+    name: str
+    type: str
+    output_shape: list
+    parameters: int = 0
+    macs: int = 0
+    weight_dtype: str | None = None
+    weight_bytes: int = 0
+    quantization: dict | None = None  # {"scale": [...], "zero_point": [...]} of the weights, if any
+
+
+@dataclass
+class Inspection:
+    model: str
+    format: str
+    layers: list = field(default_factory=list)
+    parameters: int = 0
+    macs: int = 0
+    flash_bytes: int = 0  # every constant (weights, biases, scales, shapes)
+    arena_bytes: int = 0  # peak of simultaneously live activations at batch 1
+    file_bytes: int = 0
+    notes: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Tensor:
+    """An activation in the graph, for the arena estimate: its size and the ops that make and use it."""
+
+    bytes: int
+    producer: int  # op position; -1 for the graph input
+    last_use: int
+
+
+INSPECTORS: Registry = Registry("inspectable format")
+
+
+def peak_live_bytes(tensors: list[Tensor], op_count: int) -> int:
+    """Largest sum of tensors alive at once while ops run in order (no in-place reuse assumed)."""
+    peak = 0
+    for position in range(op_count):
+        live = sum(t.bytes for t in tensors if t.producer <= position <= t.last_use)
+        peak = max(peak, live)
+    return peak
+
+
+def conv_macs(output_elements: int, kernel_h: int, kernel_w: int, input_channels_per_group: int) -> int:
+    return int(output_elements) * int(kernel_h) * int(kernel_w) * int(input_channels_per_group)
+
+
+def inspect_model(path) -> Inspection:
+    """Inspect a .keras, .tflite or .onnx model (format chosen by content, as the predictor does)."""
+    from ..predict import detect_backend
+    from . import keras, onnx, tflite  # noqa: F401  (register themselves)
+
+    path = require_file(path, "model")
+    inspection = INSPECTORS.get(detect_backend(path))(path)
+    inspection.parameters = sum(layer.parameters for layer in inspection.layers)
+    inspection.macs = sum(layer.macs for layer in inspection.layers)
+    inspection.file_bytes = path.stat().st_size
+    return inspection

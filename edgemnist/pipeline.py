@@ -1,0 +1,56 @@
+"""The one-command job: train → export every format → parity → bench, everything under one folder."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .files import ensure_dir, write_json
+
+
+@dataclass
+class PipelineResult:
+    out: str
+    model: str
+    test_accuracy: float
+    artifacts: list  # export ArtifactRecords
+    parity_passed: bool
+    bench_json: str
+    bench_markdown: str
+    bench_plot: str | None
+
+
+def run_pipeline(out, arch="seed", epochs=10, seed=0, batches=(1, 64), threads=1, runs=200, data_dir=None,
+                 quiet=False, progress=lambda message: None) -> PipelineResult:
+    from .bench.report import write_markdown, write_plot
+    from .bench.runner import bench
+    from .export.runner import export
+    from .export.validate import TOLERANCES
+    from .parity import parity
+    from .train import train
+
+    out = ensure_dir(out)
+    progress(f"1/4 training {arch} for {epochs} epochs")
+    trained = train(arch, epochs, 32, seed, out / "model", data_dir, quiet)
+    progress(f"    test accuracy {trained.test_accuracy:.2%}")
+    progress("2/4 exporting every format")
+    exported = export(trained.model_path, ["all"], None, out / "export", data_dir=data_dir, progress=lambda m: progress("    " + m))
+    artifacts = [Path(exported.out) / a.file for a in exported.artifacts if a.passed is not None]
+    progress("3/4 parity against the Keras model")
+    comparisons = [
+        comparison
+        for quantization, tolerance in TOLERANCES.items()
+        for comparison in parity(trained.model_path, [p for p in artifacts if f"_{quantization}." in p.name], tolerance, data_dir)
+    ]
+    write_json(out / "parity.json", {"results": [c.to_dict() for c in comparisons]})
+    progress("4/4 benchmarking every artifact and the Keras baselines")
+    report = bench([trained.model_path, *artifacts], batches, threads, None, runs, 20, 600, trained.model_path, data_dir,
+                   progress=lambda m: progress("    " + m))
+    bench_json = write_json(out / "bench.json", report.to_dict())
+    bench_markdown = write_markdown(report, out / "bench.md", f"{arch} benchmark")
+    try:
+        plot = str(write_plot(report, out / "bench.png"))
+    except Exception as exc:  # plotting is optional (matplotlib may be absent); the other reports stand
+        progress(f"    no plot: {exc}")
+        plot = None
+    return PipelineResult(str(out), trained.model_path, trained.test_accuracy, exported.artifacts,
+                          all(c.passed for c in comparisons), str(bench_json), str(bench_markdown), plot)

@@ -1,0 +1,117 @@
+"""The harness: worker isolation, crash and hang survival, pinning, reports."""
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from edgemnist.bench.report import markdown_report, text_report, write_plot
+from edgemnist.bench.runner import bench
+
+FAST = dict(batches=(1, 8), runs=20, warmup=2)
+
+
+@pytest.fixture(scope="module")
+def report(artifact_paths, trained, data_dir):
+    models = [artifact_paths["seed_int8.tflite"], artifact_paths["seed_float32.onnx"]]
+    return bench(models, threads=1, cores=[0], reference=trained.model_path, data_dir=data_dir, **FAST)
+
+
+def test_each_row_has_latency_memory_accuracy_and_agreement(report, manifest):
+    for row in report.rows:
+        assert row.error is None
+        for batch in ("1", "8"):
+            stats = row.latency[batch]["predictor"]
+            assert stats["runs"] == 20 and 0 < stats["p50_us"] <= stats["p99_us"]
+            assert len(row.latency[batch]) == 2  # the predictor and the bare runtime call
+        assert row.peak_rss_bytes > 10e6 and row.cold_start_s > row.load_s > 0
+        expected = next(a for a in manifest["artifacts"] if a["file"] == row.name)["validation"]
+        assert row.accuracy == pytest.approx(expected["accuracy"]) and row.agreement == pytest.approx(expected["agreement"])
+        assert row.parameters == 607_394 and row.macs == 777_328
+
+
+def test_the_report_records_the_machine_and_settings(report):
+    machine = report.machine
+    assert machine["cores"] >= 1 and machine["memory_bytes"] > 0 and machine["python"]
+    assert "onnxruntime" in machine["versions"] and report.settings["cores"] == [0]
+    json.dumps(report.to_dict())  # the JSON report is plain data
+
+
+def test_text_and_markdown_show_every_model(report):
+    for text in (text_report(report), markdown_report(report)):
+        assert "seed_int8.tflite" in text and "litert invoke" in text and "onnxruntime session.run" in text
+
+
+def test_plot_is_a_png(report, tmp_path):
+    path = write_plot(report, tmp_path / "bench.png")
+    assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_pinning_is_applied_in_the_worker(report):
+    assert all(row.affinity == [0] for row in report.rows)  # read back by the worker itself
+
+
+def worker_pids():
+    """Bench workers started by this test process (not by anything else running on the machine)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                if parent == os.getpid() and b"edgemnist.bench.worker" in (entry / "cmdline").read_bytes():
+                    pids.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                pass
+    return pids
+
+
+@pytest.fixture
+def hanging_model(tmp_path):
+    """A model path that never finishes reading (a FIFO with no writer), as a stalled mount would."""
+    path = tmp_path / "stalled.onnx"
+    os.mkfifo(path)
+    return path
+
+
+def test_a_hanging_model_times_out_and_the_others_go_on(hanging_model, artifact_paths, data_dir):
+    report = bench([hanging_model, artifact_paths["seed_int8.tflite"]], timeout=5, data_dir=data_dir, **FAST)
+    assert report.rows[0].error == "timed out after 5 s"
+    assert report.rows[1].error is None and report.rows[1].accuracy > 0.9
+
+
+def test_a_crashing_worker_is_reported_and_the_others_go_on(hanging_model, artifact_paths, data_dir):
+    def crash_the_worker():
+        for _ in range(100):
+            pids = worker_pids()
+            if pids:
+                time.sleep(0.5)
+                os.kill(pids[0], signal.SIGSEGV)
+                return
+            time.sleep(0.1)
+
+    threading.Thread(target=crash_the_worker, daemon=True).start()
+    report = bench([hanging_model, artifact_paths["seed_int8.tflite"]], timeout=60, data_dir=data_dir, **FAST)
+    assert report.rows[0].error == "worker crashed (SIGSEGV)"
+    assert report.rows[1].error is None
+
+
+def test_a_missing_runtime_is_reported_on_its_row(tmp_path, artifact_paths, data_dir):
+    broken = tmp_path / "broken.tflite"
+    broken.write_bytes(b"\x00\x00\x00\x00TFL3" + b"\x00" * 64)
+    report = bench([broken, artifact_paths["seed_float32.onnx"]], data_dir=data_dir, **FAST)
+    assert "not a valid TFLite model" in report.rows[0].error and report.rows[1].error is None
+
+
+def test_bench_cli_writes_every_report(tmp_path, artifact_paths, data_dir):
+    out = {kind: tmp_path / f"bench.{kind}" for kind in ("json", "md", "png")}
+    result = run_cli("bench", artifact_paths["seed_int8.onnx"], "--batch", "1", "--runs", 10, "--warmup", 1, "--data", data_dir,
+                     "--json", out["json"], "--markdown", out["md"], "--plot", out["png"])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(out["json"].read_text())
+    assert data["schema_version"] == 1 and data["rows"][0]["latency"]["1"]["predictor"]["p99_us"] > 0
+    assert "seed_int8.onnx" in out["md"].read_text() and out["png"].stat().st_size > 1000
+    assert "[1/1] seed_int8.onnx" in result.stderr

@@ -1,0 +1,27 @@
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import run_cli
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler on this machine")
+def test_c_export_compiles_and_holds_the_int8_model(exported, artifact_paths, tmp_path):
+    source = artifact_paths["seed_int8.tflite"].with_suffix(".c")
+    header = source.with_suffix(".h")
+    assert source.is_file() and header.is_file()
+    subprocess.run(["cc", "-c", "-Wall", "-Werror", "-std=c99", str(source), "-o", str(tmp_path / "model.o")], check=True)
+    # The array is the int8 TFLite model byte for byte.
+    model = artifact_paths["seed_int8.tflite"].read_bytes()
+    text = source.read_text()
+    assert f"seed_int8_model_len = {len(model)}u" in text
+    first_bytes = ", ".join(f"0x{b:02x}" for b in model[:12])
+    assert first_bytes in text and "aligned(16)" in text
+    assert "seed_int8_input_zero_point = -128" in text and 'extern const char *const seed_int8_labels[10];' in header.read_text()
+
+
+def test_c_format_from_the_cli(tmp_path, trained, data_dir):
+    result = run_cli("export", trained.model_path, "--format", "c", "--out", tmp_path, "--data", data_dir, "--calibration", 50)
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "seed_int8.c", "seed_int8.h"]

@@ -1,0 +1,41 @@
+import json
+
+import numpy as np
+import pytest
+
+from conftest import run_cli
+
+
+def test_faithful_exports_pass(trained, artifact_paths, data_dir, tmp_path):
+    result = run_cli("parity", trained.model_path, artifact_paths["seed_float32.tflite"], artifact_paths["seed_float32.onnx"],
+                     "--atol", "1e-4", "--min-agreement", 1.0, "--data", data_dir, "--json", tmp_path / "p.json")
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "p.json").read_text())
+    assert all(r["passed"] and r["agreement"] == 1.0 for r in report["results"])
+
+
+@pytest.fixture(scope="module")
+def broken_models(tmp_path_factory, trained):
+    """The trained model with its weights zeroed, and with its weights perturbed by noise."""
+    import keras
+
+    folder = tmp_path_factory.mktemp("broken")
+    model = keras.saving.load_model(trained.model_path)
+    originals = [w.copy() for w in model.get_weights()]
+    model.set_weights([np.zeros_like(w) for w in originals])
+    model.save(folder / "zeroed.keras")
+    rng = np.random.default_rng(0)
+    model.set_weights([w + rng.normal(0, 0.05, w.shape).astype(w.dtype) for w in originals])
+    model.save(folder / "perturbed.keras")
+    return folder
+
+
+@pytest.mark.parametrize("name", ["zeroed.keras", "perturbed.keras"])
+def test_a_damaged_model_fails_with_exit_1(trained, broken_models, data_dir, name):
+    result = run_cli("parity", trained.model_path, broken_models / name, "--data", data_dir)
+    assert result.exit_code == 1
+    assert "FAIL" in result.stdout and "disagrees with the reference on test images" in result.stdout
+
+
+def test_bad_input_exits_2(trained, tmp_path):
+    assert run_cli("parity", trained.model_path, tmp_path / "none.onnx").exit_code == 2
