@@ -109,10 +109,11 @@ def load_from(path: Path) -> Mnist:
 
 
 def download_with_keras() -> Mnist:
-    from .deps import import_keras
+    from .deps import import_keras, native_output_silenced
 
     keras = import_keras()
-    keras.datasets.mnist.load_data()  # writes the Keras cache, which is then verified like any copy
+    with native_output_silenced():  # Keras prints its download progress to stdout
+        keras.datasets.mnist.load_data()  # writes the Keras cache, which is then verified like any copy
     return load_npz(KERAS_CACHE.expanduser())
 
 
