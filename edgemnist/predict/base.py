@@ -110,7 +110,10 @@ class Predictor:
 
     # -- the public API --------------------------------------------------------------------------
     def predict_proba(self, images) -> np.ndarray:
-        """uint8 digits (28×28 or N×28×28) → N×10 float32 probabilities."""
+        """uint8 digits (28×28 or N×28×28) → N×10 float32 probabilities.
+
+        Backends that keep runtime buffers shadow this, per instance, with ``Codec.hot_path`` compiled
+        for the batch size they are allocated for; it falls back here for anything else."""
         digits = as_digit_batch(images)
         if digits.shape[0] <= self._direct_limit:
             return self.infer(digits)
