@@ -152,9 +152,9 @@ def predict(paths, top_k, as_json, threads, input_scale, normalize):
       edgemnist predict export/seed_int8.tflite digit.png
       ls photos/*.jpg | edgemnist predict model.onnx - --json
     """
-    from .predict.files import predict_files
+    from .predict.files import predict_files, split_model_and_images
 
-    model, images = split_model_and_images(paths)
+    model, images = split_model_and_images(paths, sys.stdin)
     results = predict_files(model, images, top_k, threads, **contract_kwargs(input_scale, normalize))
     for r in results:
         if as_json:
@@ -162,23 +162,6 @@ def predict(paths, top_k, as_json, threads, input_scale, normalize):
         else:
             others = "  ".join(f"{label}: {p:.3f}" for label, p in r.top_k[1:])
             click.echo(f"{r.path}: {r.label} ({r.confidence:.1%})" + (f"  next: {others}" if others else ""))
-
-
-MODEL_SUFFIXES = (".keras", ".tflite", ".onnx")
-
-
-def split_model_and_images(paths) -> tuple[str, list[str]]:
-    from .predict import looks_like_model
-    from .pretrained import default_model
-
-    first = paths[0]
-    is_model = first.lower().endswith(MODEL_SUFFIXES) or looks_like_model(first)
-    model, images = (first, list(paths[1:])) if is_model else (None, list(paths))
-    if images == ["-"]:
-        images = [line.strip() for line in sys.stdin if line.strip()]
-    if not images:
-        raise EdgemnistError("no image given: edgemnist predict [MODEL] IMAGE... (or - to read paths from stdin)")
-    return (model or str(default_model())), images
 
 
 @cli.command()
@@ -228,8 +211,10 @@ def parity(reference, candidates, max_drop, min_agreement, atol, limit, json_pat
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Write the report as JSON.")
 @click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False), default=None, help="Write the report as Markdown.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Write PNG plots (needs edgemnist[plot]).")
+@contract_options
 @data_option
-def bench(models, batches, threads, cores, runs, warmup, timeout, reference, json_path, markdown_path, plot_path, data_dir):
+def bench(models, batches, threads, cores, runs, warmup, timeout, reference, json_path, markdown_path, plot_path,
+          input_scale, normalize, data_dir):
     """Measure latency, memory, accuracy and size of each MODEL, each in its own process.
 
     \b
@@ -242,7 +227,7 @@ def bench(models, batches, threads, cores, runs, warmup, timeout, reference, jso
     from .files import write_json
 
     report = run_bench(models, batches, threads, cores, runs, warmup, timeout, reference, data_dir,
-                       progress=lambda message: click.echo(message, err=True))
+                       progress=lambda message: click.echo(message, err=True), contract=contract_kwargs(input_scale, normalize))
     click.echo(text_report(report))
     if json_path:
         write_json(json_path, report.to_dict())

@@ -33,6 +33,7 @@ class BenchRow:
     quantization: str | None = None
     arch: str | None = None
     affinity: list | None = None  # the CPU cores the worker ran on
+    contract: dict | None = None  # the input contract the predictor used
     cold_start_s: float | None = None
     load_s: float | None = None
     first_inference_s: float | None = None
@@ -96,11 +97,11 @@ def run_worker(job: dict, timeout: float) -> dict:
         return {"error": "worker wrote no result"}
 
 
-def reference_probabilities(reference, digits, folder: Path, threads) -> str:
+def reference_probabilities(reference, digits, folder: Path, threads, contract: dict) -> str:
     from ..predict import load
 
     path = folder / "reference.npy"
-    np.save(path, load(reference, threads=threads).predict_proba(digits))
+    np.save(path, load(reference, threads=threads, **contract).predict_proba(digits))
     return str(path)
 
 
@@ -115,8 +116,10 @@ def bench(
     reference=None,
     data_dir=None,
     progress=lambda message: None,
+    contract: dict | None = None,
 ) -> BenchReport:
-    """Measure every model in ``models``; ``reference`` (a model file) gives agreement and max |Δp|."""
+    """Measure every model in ``models``; ``reference`` (a model file) gives agreement and max |Δp|;
+    ``contract`` holds input_scale / normalize for models that cannot tell."""
     if not models:
         raise EdgemnistError("no model to benchmark")
     mnist = load_mnist(data_dir)
@@ -124,10 +127,12 @@ def bench(
     with tempfile.TemporaryDirectory(prefix="edgemnist-bench-") as tmp:
         test_set = Path(tmp) / "test.npz"
         np.savez(test_set, x=mnist.x_test, y=mnist.y_test)
-        job = {"test_set": str(test_set), "batches": list(batches), "threads": threads, "cores": cores, "runs": runs, "warmup": warmup}
+        contract = {k: v for k, v in (contract or {}).items() if v is not None}
+        job = {"test_set": str(test_set), "batches": list(batches), "threads": threads, "cores": cores, "runs": runs,
+               "warmup": warmup, "contract": contract}
         if reference:
             progress(f"reference {reference}: predicting the test set")
-            job["reference_probabilities"] = reference_probabilities(reference, mnist.x_test, Path(tmp), threads)
+            job["reference_probabilities"] = reference_probabilities(reference, mnist.x_test, Path(tmp), threads, contract)
         for position, model in enumerate(models, 1):
             progress(f"[{position}/{len(models)}] {Path(model).name}: measuring in a worker process")
             result = run_worker({**job, "model": str(model)}, timeout)

@@ -48,7 +48,7 @@ def run_job(job: dict) -> dict:
     test = np.load(job["test_set"])
     digits, labels = test["x"], test["y"]
     started = time.perf_counter()
-    predictor = load(job["model"], threads=job.get("threads"))
+    predictor = load(job["model"], threads=job.get("threads"), **job.get("contract", {}))
     loaded = time.perf_counter()
     predictor.predict_proba(digits[:1])
     first = time.perf_counter()

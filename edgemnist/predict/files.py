@@ -5,8 +5,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import load
+from ..errors import EdgemnistError
+from . import load, looks_like_model
 from .images import load_digit_images
+
+MODEL_SUFFIXES = (".keras", ".tflite", ".onnx")
 
 
 @dataclass
@@ -35,3 +38,18 @@ def predict_files(model, image_paths, top_k: int = 1, threads=None, **contract) 
             )
         )
     return results
+
+
+def split_model_and_images(paths, stdin=None) -> tuple[str, list[str]]:
+    """``[MODEL] IMAGE...`` → (model, images): the first path is the model when its name or content says so,
+    else the shipped edge model is used; a lone ``-`` reads image paths from ``stdin``, one per line."""
+    from ..pretrained import default_model
+
+    first = paths[0]
+    is_model = first.lower().endswith(MODEL_SUFFIXES) or looks_like_model(first)
+    model, images = (first, list(paths[1:])) if is_model else (None, list(paths))
+    if images == ["-"] and stdin is not None:
+        images = [line.strip() for line in stdin if line.strip()]
+    if not images:
+        raise EdgemnistError("no image given: edgemnist predict [MODEL] IMAGE... (or - to read paths from stdin)")
+    return (model or str(default_model())), images

@@ -115,3 +115,12 @@ def test_bench_cli_writes_every_report(tmp_path, artifact_paths, data_dir):
     assert data["schema_version"] == 1 and data["rows"][0]["latency"]["1"]["predictor"]["p99_us"] > 0
     assert "seed_int8.onnx" in out["md"].read_text() and out["png"].stat().st_size > 1000
     assert "[1/1] seed_int8.onnx" in result.stderr
+
+
+def test_contract_flags_reach_the_worker(tmp_path, data_dir):
+    from model_builders import build_onnx
+
+    model = build_onnx(tmp_path / "foreign.onnx")
+    report = bench([model], data_dir=data_dir, contract={"input_scale": 255.0, "normalize": (0.5, 2.0)}, **FAST)
+    contract = report.rows[0].contract
+    assert (contract["input_scale"], contract["mean"], contract["std"], contract["output"]) == (255.0, 0.5, 2.0, "logits")

@@ -6,7 +6,7 @@ import pytest
 
 import edgemnist
 from conftest import run_cli, run_without
-from predict_models import build_onnx, build_tflite, reference_logits, softmax
+from model_builders import build_onnx, build_tflite, reference_logits, softmax
 
 RUNNABLE = ["seed_float32.tflite", "seed_float16.tflite", "seed_dynamic.tflite", "seed_int8.tflite", "seed_float32.onnx", "seed_int8.onnx"]
 BACKEND_OF = {"tflite": "litert", "onnx": "onnxruntime"}
