@@ -81,11 +81,19 @@ def write_plot(report, path):
     latency_axes.set_xticklabels([row.name for row in rows], rotation=35, ha="right", fontsize=8)
     latency_axes.set_yscale("log")
     latency_axes.set_ylabel("p50 latency per call (µs, log scale)")
-    latency_axes.set_title(f"Predictor latency, {report.settings['threads']} thread(s)")
+    threads = report.settings["threads"]
+    latency_axes.set_title(f"Predictor latency per call, {threads or 'default'} thread{'s' if threads != 1 else ''}")
     latency_axes.legend()
-    for row in rows:
-        accuracy_axes.scatter(row.file_bytes / 1024, row.accuracy * 100)
-        accuracy_axes.annotate(row.name, (row.file_bytes / 1024, row.accuracy * 100), fontsize=7, xytext=(4, 2), textcoords="offset points")
+    for index, row in enumerate(sorted(rows, key=lambda r: r.file_bytes)):
+        point = (row.file_bytes / 1024, row.accuracy * 100)
+        accuracy_axes.scatter(*point)
+        # Artifacts of equal size and accuracy sit on one point: stagger their labels.
+        accuracy_axes.annotate(row.name, point, fontsize=7, xytext=(5, 4 - 10 * (index % 3)), textcoords="offset points")
+    accuracies = [row.accuracy * 100 for row in rows]
+    if accuracies:  # at least half a point of range, so rounding-level differences do not look large
+        middle = (max(accuracies) + min(accuracies)) / 2
+        half = max(0.25, (max(accuracies) - min(accuracies)) * 0.6)
+        accuracy_axes.set_ylim(middle - half, middle + half)
     accuracy_axes.set_xscale("log")
     accuracy_axes.set_xlabel("file size (KB, log scale)")
     accuracy_axes.set_ylabel("MNIST test accuracy (%)")
