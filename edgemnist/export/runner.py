@@ -70,6 +70,7 @@ def export(
     data_dir: str | None = None,
     progress=lambda message: None,
 ) -> ExportReport:
+    from ..predict import load
     from ..predict.keras import KerasPredictor
 
     targets = plan(list(formats), quantization)
@@ -93,11 +94,14 @@ def export(
         files = fmt.convert(job, quantization_name)
         paths = [write_bytes(out / (Path(name).stem + (suffix or Path(name).suffix)), data) for suffix, data in files.items()]
         record = describe(paths, fmt, quantization_name)
-        if validate and fmt.validated:
-            progress(f"{name}: validating on {len(mnist.y_test)} test images")
-            comparison = validate_artifact(paths[0], reference_probs, mnist.x_test, mnist.y_test, quantization_name, str(source))
-            record.validation = {k: v for k, v in comparison.to_dict().items() if k != "disagreements"}
-            record.passed = comparison.passed
+        if fmt.validated:
+            artifact = load(paths[0])  # in its real runtime, the way a user will load it
+            record.input, record.output = tensor_records(artifact.spec)
+            if validate:
+                progress(f"{name}: validating on {len(mnist.y_test)} test images")
+                comparison = validate_artifact(artifact, reference_probs, mnist.x_test, mnist.y_test, quantization_name, str(source))
+                record.validation = {k: v for k, v in comparison.to_dict().items() if k != "disagreements"}
+                record.passed = comparison.passed
         records.append(record)
     manifest = update_manifest(out, job, calibration, [asdict(r) for r in records])
     return ExportReport(str(out), str(source), str(manifest), records)
@@ -105,7 +109,7 @@ def export(
 
 def describe(paths: list[Path], fmt: Format, quantization: str) -> ArtifactRecord:
     main = paths[0]
-    record = ArtifactRecord(
+    return ArtifactRecord(
         file=main.name,
         format=fmt.name,
         quantization=quantization,
@@ -113,10 +117,8 @@ def describe(paths: list[Path], fmt: Format, quantization: str) -> ArtifactRecor
         sha256=sha256_file(main),
         extra_files=[p.name for p in paths[1:]],
     )
-    if fmt.validated:
-        from ..predict import load
 
-        spec = load(main).spec
-        record.input = tensor_record(spec.input_shape, spec.input_dtype, spec.input_quant)
-        record.output = tensor_record(None, spec.output_dtype, spec.output_quant)
-    return record
+
+def tensor_records(spec) -> tuple[dict, dict]:
+    return (tensor_record(spec.input_shape, spec.input_dtype, spec.input_quant),
+            tensor_record(None, spec.output_dtype, spec.output_quant))

@@ -14,8 +14,7 @@ TOLERANCES = {
 }
 
 
-def validate_artifact(path, reference_probs, images, labels, quantization: str, reference: str) -> Comparison:
-    from ..predict import load
-
-    candidate = load(path).predict_proba(images)
-    return compare(candidate, reference_probs, labels, TOLERANCES[quantization], str(path), reference)
+def validate_artifact(artifact, reference_probs, images, labels, quantization: str, reference: str) -> Comparison:
+    """``artifact`` is a Predictor over the exported file, opened in its own runtime."""
+    candidate = artifact.predict_proba(images)
+    return compare(candidate, reference_probs, labels, TOLERANCES[quantization], str(artifact.path), reference)

@@ -5,6 +5,7 @@ arithmetic (``Codec``), batching and padding live here once.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,8 +157,6 @@ class Predictor:
 
     def _with_probed_output_kind(self, contract: InputContract) -> InputContract:
         """Probabilities or logits? Run two fixed probe digits: probabilities are ≥ 0 and sum to 1."""
-        import dataclasses
-
         probe = np.zeros((2, 28, 28), np.uint8)
         probe[1, 6:22, 12:16] = 255  # a vertical stroke, a "1"
         codec = Codec(dataclasses.replace(contract, output="probabilities"))
