@@ -99,11 +99,26 @@ def test_a_crashing_worker_is_reported_and_the_others_go_on(hanging_model, artif
     assert report.rows[1].error is None
 
 
-def test_a_missing_runtime_is_reported_on_its_row(tmp_path, artifact_paths, data_dir):
+def test_a_broken_model_is_reported_on_its_row(tmp_path, artifact_paths, data_dir):
     broken = tmp_path / "broken.tflite"
     broken.write_bytes(b"\x00\x00\x00\x00TFL3" + b"\x00" * 64)
     report = bench([broken, artifact_paths["seed_float32.onnx"]], data_dir=data_dir, **FAST)
     assert "not a valid TFLite model" in report.rows[0].error and report.rows[1].error is None
+
+
+def test_a_missing_runtime_is_reported_on_its_row(tmp_path, artifact_paths, data_dir, monkeypatch):
+    # The workers start with a sitecustomize that makes onnxruntime unimportable, as on a LiteRT-only board.
+    (tmp_path / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'onnxruntime': raise ImportError(name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    report = bench([artifact_paths["seed_float32.onnx"], artifact_paths["seed_int8.tflite"]], data_dir=data_dir, **FAST)
+    assert report.rows[0].error == "onnxruntime is not installed; install it with: pip install 'edgemnist[onnx]'"
+    assert report.rows[1].error is None
 
 
 def test_bench_cli_writes_every_report(tmp_path, artifact_paths, data_dir):
