@@ -161,8 +161,6 @@ class Codec:
 
     def reader(self, buffer: np.ndarray):
         """A function returning fresh probabilities from ``buffer`` (a runtime's output memory)."""
-        if self.output_table is None and not self.is_logits:
-            return lambda: buffer.reshape(buffer.shape[0], -1).astype(np.float32)
         table = self.output_table
         if table is not None and not self.is_logits and buffer.ndim == 2:
             return lambda: table.take(buffer)

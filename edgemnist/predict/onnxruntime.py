@@ -51,7 +51,7 @@ class OnnxRuntimePredictor(Predictor):
         )
         self._input_name, self._output_names = source.name, [target.name]
         self._output_shape = tuple(target.shape)
-        self._bound_batch = None
+        self._bound_batch, self._bindable = None, True
         metadata = read_onnx_metadata(self.session.get_modelmeta().custom_metadata_map)
         super().__init__(path, threads, metadata, input_scale, normalize)
 
@@ -68,7 +68,10 @@ class OnnxRuntimePredictor(Predictor):
         """IOBinding over reused buffers: no per-call allocation and no feed-dict checks; binding also
         compiles a ``predict_proba`` hot path for that batch size."""
         count = digits.shape[0]
+        if not self._bindable:
+            return super().infer(digits)
         if count != self._bound_batch and not self._bind(count):
+            self._bindable = False  # output dims the session cannot state: plain session.run from now on
             return super().infer(digits)
         self._write(digits)
         self.session.run_with_iobinding(self._binding)
