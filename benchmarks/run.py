@@ -16,7 +16,7 @@ from pathlib import Path
 
 from edgemnist.bench.report import markdown_report, write_plot
 from edgemnist.bench.runner import bench
-from edgemnist.files import write_json, write_text
+from edgemnist.common.files import write_json, write_text
 from predictor_overhead import overhead_lines
 
 HERE = Path(__file__).resolve().parent

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import EdgemnistError
+from .common.errors import EdgemnistError
 
 SIDE = 28
 DIGIT_SHAPE = (SIDE, SIDE)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import EdgemnistError
+from .common.errors import EdgemnistError
 
 ENV_VAR = "EDGEMNIST_DATA"
 KERAS_CACHE = Path("~/.keras/datasets/mnist.npz")
@@ -109,7 +109,7 @@ def load_from(path: Path) -> Mnist:
 
 
 def download_with_keras() -> Mnist:
-    from .deps import import_keras, native_output_silenced
+    from .common.deps import import_keras, native_output_silenced
 
     keras = import_keras()
     with native_output_silenced():  # Keras prints its download progress to stdout
@@ -154,7 +154,7 @@ def save_sample_png(index: int, out, split: str = "test", data_dir: str | None =
     """Write one MNIST digit as a PNG (the tutorial's "image 7777"), returning its label."""
     from PIL import Image
 
-    from .files import atomic_path
+    from .common.files import atomic_path
 
     images, labels = load_mnist(data_dir).split(split)
     if not 0 <= index < len(images):

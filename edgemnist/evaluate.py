@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .common.progress import SILENT, Progress
 from .data import load_mnist
 
 
@@ -81,8 +82,10 @@ def score(probabilities: np.ndarray, labels: np.ndarray, names=tuple(str(d) for 
     )
 
 
-def evaluate(predictor, images: np.ndarray, labels: np.ndarray, mistakes: int = 10) -> Evaluation:
-    probabilities = predictor.predict_proba(images)
+def evaluate(predictor, images: np.ndarray, labels: np.ndarray, mistakes: int = 10, progress: Progress = SILENT) -> Evaluation:
+    from .predict.base import predict_all
+
+    probabilities = predict_all(predictor, images, progress, f"evaluating {predictor.path.name}")
     return Evaluation(
         model=str(predictor.path),
         backend=predictor.backend,
@@ -91,10 +94,11 @@ def evaluate(predictor, images: np.ndarray, labels: np.ndarray, mistakes: int = 
     )
 
 
-def evaluate_model(path, data_dir: str | None = None, limit: int | None = None, threads=None, **contract) -> Evaluation:
+def evaluate_model(path, data_dir: str | None = None, limit: int | None = None, threads=None, progress: Progress = SILENT,
+                   **contract) -> Evaluation:
     """Load ``path`` with whichever runtime its format needs and score it on the MNIST test set."""
     from .predict import load
 
     predictor = load(path, threads=threads, **contract)
     mnist = load_mnist(data_dir)
-    return evaluate(predictor, mnist.x_test[:limit], mnist.y_test[:limit])
+    return evaluate(predictor, mnist.x_test[:limit], mnist.y_test[:limit], progress=progress)

@@ -28,7 +28,7 @@ def model_metadata(contract: InputContract, arch: str, source_sha256: str, fmt: 
 
 
 def tflite_schema():
-    from .deps import import_optional
+    from .common.deps import import_optional
 
     return import_optional("ai_edge_litert.schema_py_generated", "tflite")
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .deps import import_keras
-from .registry import Registry
+from .common.deps import import_keras
+from .common.registry import Registry
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .common.progress import SILENT, Progress
 from .data import load_mnist
 
 
@@ -66,17 +67,17 @@ def compare(candidate_probs, reference_probs, labels, tolerance: Tolerance, cand
     return comparison
 
 
-def parity(reference_path, candidate_paths, tolerance: Tolerance, data_dir=None, limit=None, threads=None, progress=None, **contract):
+def parity(reference_path, candidate_paths, tolerance: Tolerance, data_dir=None, limit=None, threads=None,
+           progress: Progress = SILENT, **contract):
     """Run the test set through the reference and each candidate; one Comparison per candidate."""
     from .predict import load
+    from .predict.base import predict_all
 
     mnist = load_mnist(data_dir)
     images, labels = mnist.x_test[:limit], mnist.y_test[:limit]
-    reference_probs = load(reference_path, threads=threads, **contract).predict_proba(images)
+    reference_probs = predict_all(load(reference_path, threads=threads, **contract), images, progress, f"{reference_path}")
     results = []
     for path in candidate_paths:
-        if progress:
-            progress(f"comparing {path}")
-        probs = load(path, threads=threads, **contract).predict_proba(images)
+        probs = predict_all(load(path, threads=threads, **contract), images, progress, f"{path}")
         results.append(compare(probs, reference_probs, labels, tolerance, str(path), str(reference_path)))
     return results

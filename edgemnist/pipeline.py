@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .files import ensure_dir, write_json
+from .common.files import ensure_dir, write_json
+from .common.progress import SILENT, Progress
 
 
 @dataclass
@@ -20,7 +21,7 @@ class PipelineResult:
 
 
 def run_pipeline(out, arch="seed", epochs=10, seed=0, batches=(1, 64), threads=1, runs=200, data_dir=None,
-                 quiet=False, progress=lambda message: None) -> PipelineResult:
+                 progress: Progress = SILENT) -> PipelineResult:
     from .bench.report import write_markdown, write_plot
     from .bench.runner import bench
     from .export.runner import export
@@ -29,28 +30,29 @@ def run_pipeline(out, arch="seed", epochs=10, seed=0, batches=(1, 64), threads=1
     from .train import train
 
     out = ensure_dir(out)
-    progress(f"1/4 training {arch} for {epochs} epochs")
-    trained = train(arch, epochs, 32, seed, out / "model", data_dir, quiet)
-    progress(f"    test accuracy {trained.test_accuracy:.2%}")
-    progress("2/4 exporting every format")
-    exported = export(trained.model_path, ["all"], None, out / "export", data_dir=data_dir, progress=lambda m: progress("    " + m))
+    progress.say(f"1/4 training {arch} for {epochs} epochs")
+    trained = train(arch, epochs, 32, seed, out / "model", data_dir, progress=progress.indented())
+    progress.say(f"    test accuracy {trained.test_accuracy:.2%}")
+    progress.say("2/4 exporting every format")
+    exported = export(trained.model_path, ["all"], None, out / "export", data_dir=data_dir, progress=progress.indented())
     artifacts = [Path(exported.out) / a.file for a in exported.artifacts if a.passed is not None]
-    progress("3/4 parity against the Keras model")
+    progress.say("3/4 parity against the Keras model")
     comparisons = [
         comparison
         for quantization, tolerance in TOLERANCES.items()
-        for comparison in parity(trained.model_path, [p for p in artifacts if f"_{quantization}." in p.name], tolerance, data_dir)
+        for comparison in parity(trained.model_path, [p for p in artifacts if f"_{quantization}." in p.name], tolerance, data_dir,
+                                 progress=progress.indented())
     ]
     write_json(out / "parity.json", {"results": [c.to_dict() for c in comparisons]})
-    progress("4/4 benchmarking every artifact and the Keras baselines")
+    progress.say("4/4 benchmarking every artifact and the Keras baselines")
     report = bench([trained.model_path, *artifacts], batches, threads, None, runs, 20, 600, trained.model_path, data_dir,
-                   progress=lambda m: progress("    " + m))
+                   progress=progress.indented())
     bench_json = write_json(out / "bench.json", report.to_dict())
     bench_markdown = write_markdown(report, out / "bench.md", f"{arch} benchmark")
     try:
         plot = str(write_plot(report, out / "bench.png"))
     except Exception as exc:  # plotting is optional (matplotlib may be absent); the other reports stand
-        progress(f"    no plot: {exc}")
+        progress.say(f"    no plot: {exc}")
         plot = None
     return PipelineResult(str(out), trained.model_path, trained.test_accuracy, exported.artifacts,
                           all(c.passed for c in comparisons), str(bench_json), str(bench_markdown), plot)

@@ -5,7 +5,7 @@ import json
 from importlib import resources
 from pathlib import Path
 
-from .errors import EdgemnistError
+from .common.errors import EdgemnistError
 
 PACKAGE_FOLDER = "pretrained"
 

@@ -7,7 +7,6 @@ with a constant rate). Architectures flagged ``augment`` also see small random s
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,10 +15,11 @@ import numpy as np
 
 from .contract import to_float01
 from .data import load_mnist
-from .deps import import_keras, import_tensorflow
-from .files import atomic_path, ensure_dir, write_json
+from .common.deps import import_keras, import_tensorflow
+from .common.files import atomic_path, ensure_dir, write_json
+from .common.progress import SILENT, Progress
 from .models import ARCHITECTURES, build_model
-from .versions import tool_versions
+from .common.versions import tool_versions
 
 LEARNING_RATE = 1e-3
 
@@ -62,6 +62,20 @@ def training_dataset(images, labels, batch_size: int, seed: int, augment: bool):
     return dataset.prefetch(2)
 
 
+def epoch_reporter(keras, advance, progress: Progress, epochs: int):
+    """A Keras callback feeding our progress bar (one library for every bar) instead of Keras' own."""
+
+    class EpochReporter(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            advance()
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            progress.say(f"epoch {epoch + 1}/{epochs}: loss {logs.get('loss', 0):.4f}, accuracy {logs.get('accuracy', 0):.4f}")
+
+    return EpochReporter()
+
+
 def keras_accuracy(model, images, labels) -> float:
     probabilities = model.predict(to_float01(images), batch_size=1000, verbose=0)
     return float(np.mean(np.argmax(probabilities, axis=1) == labels))
@@ -74,8 +88,8 @@ def train(
     seed: int = 0,
     out: str | Path = "models",
     data_dir: str | None = None,
-    quiet: bool = False,
     train_limit: int | None = None,
+    progress: Progress = SILENT,
 ) -> TrainResult:
     """Train ``arch`` and write ``out/<arch>.keras`` and ``out/metrics.json`` atomically."""
     architecture = ARCHITECTURES.get(arch)
@@ -93,8 +107,9 @@ def train(
     )
     started = time.perf_counter()
     dataset = training_dataset(x_train, y_train, batch_size, seed, architecture.augment)
-    verbose = 0 if quiet else (1 if sys.stdout.isatty() else 2)
-    history = model.fit(dataset, epochs=epochs, verbose=verbose, shuffle=False).history  # the dataset shuffles
+    with progress.bar(f"training {arch}", steps) as advance:
+        reporter = epoch_reporter(keras, advance, progress, epochs)
+        history = model.fit(dataset, epochs=epochs, verbose=0, shuffle=False, callbacks=[reporter]).history  # the dataset shuffles
     result = TrainResult(
         arch=arch,
         epochs=epochs,
@@ -119,7 +134,7 @@ def train(
 
 def find_latest_model(root=".") -> Path:
     """The most recently written .keras model under ``root`` (up to two folders deep)."""
-    from .errors import EdgemnistError
+    from .common.errors import EdgemnistError
 
     root = Path(root)
     candidates = [p for pattern in ("*.keras", "*/*.keras", "*/*/*.keras") for p in root.glob(pattern)]

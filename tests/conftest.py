@@ -31,7 +31,7 @@ def trained(tmp_path_factory, data_dir):
     """The seed CNN after one epoch on all 60,000 training digits (≈ 97.5 % test accuracy)."""
     from edgemnist.train import train
 
-    return train("seed", epochs=1, batch_size=64, seed=0, out=tmp_path_factory.mktemp("model"), data_dir=data_dir, quiet=True)
+    return train("seed", epochs=1, batch_size=64, seed=0, out=tmp_path_factory.mktemp("model"), data_dir=data_dir)
 
 
 @pytest.fixture(scope="session")

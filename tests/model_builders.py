@@ -47,7 +47,7 @@ def build_onnx(path, layout="NHWC", dtype="float32", softmax_output=False, batch
 
 def build_tflite(path, layout="NCHW", quantized=False, batch=1):
     """The same function converted by TensorFlow: a fixed batch, logits out; int8 when quantized."""
-    from edgemnist.deps import import_tensorflow, native_output_silenced
+    from edgemnist.common.deps import import_tensorflow, native_output_silenced
 
     tf = import_tensorflow()
     weights = tf.constant(WEIGHTS)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from edgemnist.contract import Codec, InputContract, as_digit_batch, dequantize, input_lookup_table, quantize, to_float01
-from edgemnist.errors import EdgemnistError
+from edgemnist.common.errors import EdgemnistError
 
 DIGITS = np.resize(np.arange(256, dtype=np.uint8), (3, 28, 28))
 

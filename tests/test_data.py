@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from edgemnist.data import IDX_SHA256, load_from, load_mnist
-from edgemnist.errors import EdgemnistError
+from edgemnist.common.errors import EdgemnistError
 from conftest import run_cli
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from edgemnist.errors import EdgemnistError
+from edgemnist.common.errors import EdgemnistError
 from edgemnist.models import ARCHITECTURES, build_model
 
 

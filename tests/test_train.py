@@ -17,7 +17,7 @@ def test_training_writes_the_model_and_its_metrics(trained):
 
 
 def test_same_seed_same_model(tmp_path, data_dir):
-    runs = [train("seed", epochs=1, seed=3, out=tmp_path / str(i), data_dir=data_dir, quiet=True, train_limit=3000) for i in range(2)]
+    runs = [train("seed", epochs=1, seed=3, out=tmp_path / str(i), data_dir=data_dir, train_limit=3000) for i in range(2)]
     assert round(runs[0].test_accuracy, 4) == round(runs[1].test_accuracy, 4)
     assert runs[0].history == runs[1].history
 
@@ -31,7 +31,7 @@ def test_interrupted_save_leaves_no_model(tmp_path, data_dir, monkeypatch):
 
     monkeypatch.setattr(keras.Model, "save", crash)
     with pytest.raises(KeyboardInterrupt):
-        train("seed", epochs=1, out=tmp_path, data_dir=data_dir, quiet=True, train_limit=500)
+        train("seed", epochs=1, out=tmp_path, data_dir=data_dir, train_limit=500)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -5,7 +5,7 @@ import os
 import platform
 from pathlib import Path
 
-from ..versions import tool_versions
+from ..common.versions import tool_versions
 
 ISA_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_int8", "asimd", "asimddp", "sve", "i8mm")
 

@@ -1,9 +1,9 @@
 """One BenchReport, several views: terminal table, Markdown, JSON (``to_dict``) and PNG plots."""
 from __future__ import annotations
 
-from ..deps import import_optional
-from ..files import atomic_path, write_text
-from ..render import human_bytes, markdown_table, text_table
+from ..common.deps import import_optional
+from ..common.files import atomic_path, write_text
+from ..common.render import human_bytes, markdown_table, text_table
 
 HEADERS = ["model", "backend", "quant", "size", "batch", "p50 µs", "p99 µs", "img/s", "vs bare", "cold s", "RSS", "accuracy", "agree", "params", "MACs"]
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from ..data import load_mnist
-from ..errors import EdgemnistError
+from ..common.errors import EdgemnistError
+from ..common.progress import SILENT, Progress
 from .machine import machine_info
 
 SCHEMA_VERSION = 1
@@ -115,7 +116,7 @@ def bench(
     timeout: float = 300,
     reference=None,
     data_dir=None,
-    progress=lambda message: None,
+    progress: Progress = SILENT,
     contract: dict | None = None,
 ) -> BenchReport:
     """Measure every model in ``models``; ``reference`` (a model file) gives agreement and max |Δp|;
@@ -131,16 +132,17 @@ def bench(
         job = {"test_set": str(test_set), "batches": list(batches), "threads": threads, "cores": cores, "runs": runs,
                "warmup": warmup, "contract": contract}
         if reference:
-            progress(f"reference {reference}: predicting the test set")
+            progress.say(f"reference {reference}: predicting the test set")
             job["reference_probabilities"] = reference_probabilities(reference, mnist.x_test, Path(tmp), threads, contract)
-        for position, model in enumerate(models, 1):
-            progress(f"[{position}/{len(models)}] {Path(model).name}: measuring in a worker process")
-            result = run_worker({**job, "model": str(model)}, timeout)
-            row = BenchRow(model=str(model), file_bytes=Path(model).stat().st_size if Path(model).is_file() else None)
-            for key, value in result.items():
-                if hasattr(row, key) and key != "model":
-                    setattr(row, key, value)
-            rows.append(row)
-            progress(f"[{position}/{len(models)}] {row.name}: " + (row.error or f"p50 {row.p50(batches[0])} µs at batch {batches[0]}"))
+        with progress.bar("bench workers", len(models)) as advance:
+            for position, model in enumerate(models, 1):
+                result = run_worker({**job, "model": str(model)}, timeout)
+                row = BenchRow(model=str(model), file_bytes=Path(model).stat().st_size if Path(model).is_file() else None)
+                for key, value in result.items():
+                    if hasattr(row, key) and key != "model":
+                        setattr(row, key, value)
+                rows.append(row)
+                advance()
+                progress.say(f"[{position}/{len(models)}] {row.name}: " + (row.error or f"p50 {row.p50(batches[0])} µs at batch {batches[0]}"))
     settings = {"batches": list(batches), "threads": threads, "cores": cores, "runs": runs, "warmup": warmup, "timeout_s": timeout}
     return BenchReport(SCHEMA_VERSION, machine_info(), settings, str(reference) if reference else None, rows)

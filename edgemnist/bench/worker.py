@@ -29,7 +29,7 @@ def peak_rss_bytes() -> int:
 
 
 def inspection_totals(path) -> dict:
-    from ..errors import EdgemnistError
+    from ..common.errors import EdgemnistError
     from ..inspect import inspect_model
 
     try:
@@ -75,8 +75,8 @@ def run_job(job: dict) -> dict:
 
 
 def main() -> None:
-    from ..deps import set_verbose
-    from ..errors import EdgemnistError
+    from ..common.deps import set_verbose
+    from ..common.errors import EdgemnistError
 
     set_verbose(os.environ.get("EDGEMNIST_VERBOSE") == "1")
     job = json.load(sys.stdin)

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..registry import Registry
+from ..common.registry import Registry
 
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import __version__
 from ..contract import LABELS
-from ..deps import import_optional
+from ..common.deps import import_optional
 from . import ExportJob, export_format
 from .tflite import tflite_artifact
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import EdgemnistError
+from ..common.errors import EdgemnistError
 
 CALIBRATION_SEED = 0
 

@@ -5,8 +5,8 @@ import json
 from pathlib import Path
 
 from .. import __version__
-from ..files import write_json
-from ..versions import tool_versions
+from ..common.files import write_json
+from ..common.versions import tool_versions
 
 MANIFEST = "manifest.json"
 SCHEMA_VERSION = 1

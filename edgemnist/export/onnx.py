@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from ..contract import to_float01
-from ..deps import import_optional, import_tensorflow, native_output_silenced
+from ..common.deps import import_optional, import_tensorflow, native_output_silenced
 from ..metadata import METADATA_KEY
 from . import ExportJob, export_format
 from .metadata import artifact_metadata

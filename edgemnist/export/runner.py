@@ -5,8 +5,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..data import load_mnist
-from ..errors import EdgemnistError
-from ..files import ensure_dir, require_file, sha256_file, write_bytes
+from ..common.errors import EdgemnistError
+from ..common.progress import SILENT, Progress
+from ..common.files import ensure_dir, require_file, sha256_file, write_bytes
 from . import FORMATS, ExportJob, Format, artifact_name, load_formats
 from .calibration import representative_images
 from .manifest import tensor_record, update_manifest
@@ -68,15 +69,16 @@ def export(
     calibration: int = DEFAULT_CALIBRATION,
     validate: bool = True,
     data_dir: str | None = None,
-    progress=lambda message: None,
+    progress: Progress = SILENT,
 ) -> ExportReport:
     from ..predict import load
+    from ..predict.base import predict_all
     from ..predict.keras import KerasPredictor
 
     targets = plan(list(formats), quantization)
     source = require_file(model_path, "model")
     out = ensure_dir(out)
-    progress(f"loading {source}")
+    progress.say(f"loading {source}")
     reference = KerasPredictor(source)
     mnist = load_mnist(data_dir)
     job = ExportJob(
@@ -86,11 +88,11 @@ def export(
         source_sha256=sha256_file(source),
         calibration=representative_images(mnist.x_train, mnist.y_train, calibration),
     )
-    reference_probs = reference.predict_proba(mnist.x_test) if validate else None
+    reference_probs = predict_all(reference, mnist.x_test, progress, "Keras reference") if validate else None
     records = []
     for fmt, quantization_name in targets:
         name = artifact_name(job.arch, fmt, quantization_name)
-        progress(f"{name}: converting" + (" and calibrating" if quantization_name == "int8" else ""))
+        progress.say(f"{name}: converting" + (" and calibrating" if quantization_name == "int8" else ""))
         files = fmt.convert(job, quantization_name)
         paths = [write_bytes(out / (Path(name).stem + (suffix or Path(name).suffix)), data) for suffix, data in files.items()]
         record = describe(paths, fmt, quantization_name)
@@ -98,8 +100,8 @@ def export(
             artifact = load(paths[0])  # in its real runtime, the way a user will load it
             record.input, record.output = tensor_records(artifact.spec)
             if validate:
-                progress(f"{name}: validating on {len(mnist.y_test)} test images")
-                comparison = validate_artifact(artifact, reference_probs, mnist.x_test, mnist.y_test, quantization_name, str(source))
+                candidate_probs = predict_all(artifact, mnist.x_test, progress, f"{name}: validating")
+                comparison = validate_artifact(artifact, candidate_probs, reference_probs, mnist.y_test, quantization_name, str(source))
                 record.validation = {k: v for k, v in comparison.to_dict().items() if k != "disagreements"}
                 record.passed = comparison.passed
         records.append(record)

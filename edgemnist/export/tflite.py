@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..contract import to_float01
-from ..deps import import_tensorflow, native_output_silenced
+from ..common.deps import import_tensorflow, native_output_silenced
 from ..metadata import embed_tflite_metadata
 from . import ExportJob, export_format
 from .metadata import artifact_metadata

@@ -14,7 +14,6 @@ TOLERANCES = {
 }
 
 
-def validate_artifact(artifact, reference_probs, images, labels, quantization: str, reference: str) -> Comparison:
-    """``artifact`` is a Predictor over the exported file, opened in its own runtime."""
-    candidate = artifact.predict_proba(images)
-    return compare(candidate, reference_probs, labels, TOLERANCES[quantization], str(artifact.path), reference)
+def validate_artifact(artifact, candidate_probs, reference_probs, labels, quantization: str, reference: str) -> Comparison:
+    """``candidate_probs`` come from ``artifact``, a Predictor over the exported file opened in its own runtime."""
+    return compare(candidate_probs, reference_probs, labels, TOLERANCES[quantization], str(artifact.path), reference)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from ..files import require_file
-from ..registry import Registry
+from ..common.files import require_file
+from ..common.registry import Registry
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..deps import import_optional
+from ..common.deps import import_optional
 from . import INSPECTORS, Inspection, Layer, Tensor, conv_macs, peak_live_bytes
 
 PASS_THROUGH = {"DequantizeLinear", "Identity", "Transpose", "Reshape", "Cast"}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..deps import import_optional, native_output_silenced
+from ..common.deps import import_optional, native_output_silenced
 from . import INSPECTORS, Inspection, Layer, Tensor, conv_macs, peak_live_bytes
 
 WEIGHTED_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"}

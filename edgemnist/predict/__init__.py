@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import EdgemnistError
-from ..files import require_file
-from ..registry import Registry
+from ..common.errors import EdgemnistError
+from ..common.files import require_file
+from ..common.registry import Registry
 from .base import Predictor
 
 BACKENDS: Registry[type[Predictor]] = Registry("runtime backend")

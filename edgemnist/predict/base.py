@@ -12,10 +12,23 @@ from pathlib import Path
 import numpy as np
 
 from ..contract import Codec, InputContract, LAYOUT_SHAPES, as_digit_batch
-from ..errors import EdgemnistError
+from ..common.errors import EdgemnistError
+from ..common.progress import SILENT, Progress
 from ..metadata import EMBEDDED_FIELDS
 
 MAX_CHUNK = 1000  # large batches are run in chunks to bound activation memory
+
+
+def predict_all(predictor, digits: np.ndarray, progress: Progress = SILENT, label: str = "predicting") -> np.ndarray:
+    """Probabilities for many digits, chunk by chunk so that a pass over the test set shows a live bar."""
+    if len(digits) <= MAX_CHUNK:
+        return predictor.predict_proba(digits)
+    parts = []
+    with progress.bar(label, len(digits)) as advance:
+        for start in range(0, len(digits), MAX_CHUNK):
+            parts.append(predictor.predict_proba(digits[start : start + MAX_CHUNK]))
+            advance(len(parts[-1]))
+    return np.concatenate(parts)
 
 
 @dataclass(frozen=True)
@@ -105,7 +118,7 @@ class Predictor:
 
     @property
     def runtime_version(self) -> str:
-        from ..versions import package_version
+        from ..common.versions import package_version
 
         return package_version(self.runtime_package) or "?"
 

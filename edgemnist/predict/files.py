@@ -5,9 +5,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import EdgemnistError
+from ..common.errors import EdgemnistError
 from . import load, looks_like_model
-from .images import load_digit_images
+from .images import load_digit_image
 
 MODEL_SUFFIXES = (".keras", ".tflite", ".onnx")
 
@@ -21,12 +21,26 @@ class ImagePrediction:
     probabilities: list
 
 
-def predict_files(model, image_paths, top_k: int = 1, threads=None, **contract) -> list[ImagePrediction]:
+def read_digits(image_paths) -> tuple[list[str], np.ndarray, list[str]]:
+    """Every readable image as a digit; each unreadable one as a message naming its file."""
+    readable, digits, unreadable = [], [], []
+    for path in image_paths:
+        try:
+            digits.append(load_digit_image(path))
+            readable.append(str(path))
+        except EdgemnistError as exc:
+            unreadable.append(str(exc))
+    return readable, np.array(digits, np.uint8).reshape(-1, 28, 28), unreadable
+
+
+def predict_files(model, image_paths, top_k: int = 1, threads=None, **contract) -> tuple[list[ImagePrediction], list[str]]:
+    """Predictions for every readable image, and a message for each image that could not be read."""
     predictor = load(model, threads=threads, **contract)
-    probabilities = predictor.predict_proba(load_digit_images(image_paths))
+    readable, digits, unreadable = read_digits(image_paths)
+    probabilities = predictor.predict_proba(digits) if readable else np.zeros((0, 10), np.float32)
     labels = predictor.labels
     results = []
-    for path, row in zip(image_paths, probabilities):
+    for path, row in zip(readable, probabilities):
         order = np.argsort(-row, kind="stable")[:top_k]
         results.append(
             ImagePrediction(
@@ -37,7 +51,7 @@ def predict_files(model, image_paths, top_k: int = 1, threads=None, **contract) 
                 probabilities=[round(float(p), 6) for p in row],
             )
         )
-    return results
+    return results, unreadable
 
 
 def split_model_and_images(paths, stdin=None) -> tuple[str, list[str]]:

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from ..contract import SIDE
-from ..errors import EdgemnistError, first_line
-from ..files import require_file
+from ..common.errors import EdgemnistError, first_line
+from ..common.files import require_file
 
 BOX = 20  # MNIST fits each digit into a 20×20 box
 INK_THRESHOLD = 0.25  # share of the strongest ink below which a pixel counts as paper, noise or JPEG ringing
@@ -72,6 +72,15 @@ def centre_by_mass(fitted: np.ndarray) -> np.ndarray:
     return np.round(canvas).astype(np.uint8)
 
 
+def load_digit_image(path) -> np.ndarray:
+    """An image file → a 28×28 uint8 digit ready for any Predictor; an error names the file."""
+    try:
+        return to_mnist_digit(read_grayscale(Path(path)))
+    except EdgemnistError as exc:
+        message = str(exc)
+        raise EdgemnistError(message if str(path) in message else f"{path}: {message}") from None
+
+
 def load_digit_images(paths) -> np.ndarray:
     """N image files → N×28×28 uint8 digits ready for any Predictor."""
-    return np.stack([to_mnist_digit(read_grayscale(Path(p))) for p in paths])
+    return np.stack([load_digit_image(p) for p in paths])

@@ -1,8 +1,8 @@
 """Keras backend: the reference. Calls ``model(x)``, not ``model.predict`` (≈10× less overhead per call)."""
 from __future__ import annotations
 
-from ..deps import import_keras, import_tensorflow, native_output_silenced
-from ..errors import EdgemnistError, first_line
+from ..common.deps import import_keras, import_tensorflow, native_output_silenced
+from ..common.errors import EdgemnistError, first_line
 from . import BACKENDS
 from .base import Predictor, TensorSpec
 

@@ -12,8 +12,8 @@ from functools import partial
 
 import numpy as np
 
-from ..deps import import_optional, native_output_silenced
-from ..errors import EdgemnistError, first_line
+from ..common.deps import import_optional, native_output_silenced
+from ..common.errors import EdgemnistError, first_line
 from ..metadata import read_tflite_metadata
 from . import BACKENDS
 from .base import Predictor, TensorSpec

@@ -5,8 +5,8 @@ from functools import partial
 
 import numpy as np
 
-from ..deps import import_optional
-from ..errors import EdgemnistError, first_line
+from ..common.deps import import_optional
+from ..common.errors import EdgemnistError, first_line
 from ..metadata import read_onnx_metadata
 from . import BACKENDS
 from .base import Predictor, TensorSpec

@@ -2,15 +2,46 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 import traceback
 
 import click
 
-from .errors import EdgemnistError
+from ..common.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EdgemnistError, first_line
+from ..common.progress import TerminalProgress
+
+GLOBAL_FLAGS = ("--verbose",)
+MAX_BATCH = 10_000  # the whole MNIST test set
 
 
 class CleanErrors(click.Group):
     """Turn user errors into one line and an exit code; keep tracebacks for --verbose."""
+
+    def parse_args(self, ctx, args):
+        """``--verbose`` may stand before or after the command name: move it in front of the command."""
+        end = args.index("--") if "--" in args else len(args)
+        flags = [a for a in args[:end] if a in GLOBAL_FLAGS]
+        rest = [a for a in args[:end] if a not in GLOBAL_FLAGS] + args[end:]
+        return super().parse_args(ctx, flags + rest)
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Click's usage errors (a bad option value, a missing argument) as one line and exit 2, like ours."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
+            click.echo(f"error: {exc.format_message()}{where}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("aborted", err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx):
         try:
@@ -22,7 +53,8 @@ class CleanErrors(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:  # a bug, not a user error: say so, details under --verbose
-            self.fail_with(ctx, f"error: unexpected {type(exc).__name__}: {exc} (run with --verbose for the traceback)", 1, exc)
+            message = f"internal error: {type(exc).__name__}: {first_line(exc)} (a bug in edgemnist; run again with --verbose for the traceback)"
+            self.fail_with(ctx, message, EXIT_INTERNAL, exc)
 
     @staticmethod
     def fail_with(ctx, message: str, code: int, exc):
@@ -38,6 +70,15 @@ def data_option(func):
         help="Folder with the four MNIST IDX files (gzipped or not) or mnist.npz. Default: $EDGEMNIST_DATA, "
         "then ~/.keras/datasets/mnist.npz, then Keras' download.",
     )(func)
+
+
+def quiet_option(func):
+    return click.option("--quiet", is_flag=True, help="No progress messages or bars on stderr.")(func)
+
+
+def progress_for(quiet: bool) -> TerminalProgress:
+    """Live bars on stderr when it is a terminal; messages otherwise; nothing with --quiet."""
+    return TerminalProgress(quiet)
 
 
 def threads_option(func):
@@ -85,4 +126,10 @@ def parse_int_list(ctx, param, value):
         raise click.BadParameter("expected comma-separated whole numbers, e.g. 1,8,64") from None
     if not numbers or min(numbers) < (0 if param.name == "cores" else 1):
         raise click.BadParameter("expected comma-separated whole numbers, e.g. 1,8,64")
+    if param.name == "cores":
+        available = sorted(os.sched_getaffinity(0))
+        if not set(numbers) <= set(available):
+            raise click.BadParameter(f"this machine offers cores {','.join(map(str, available))}")
+    elif max(numbers) > MAX_BATCH:
+        raise click.BadParameter(f"a batch size is at most {MAX_BATCH}")
     return numbers

@@ -1,0 +1,123 @@
+"""Commands that run a model on digits: predict, evaluate, parity, sample."""
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ..common.errors import EdgemnistError, ValidationFailed
+from . import cli
+from .options import contract_kwargs, contract_options, data_option, echo_json, progress_for, quiet_option, threads_option
+
+TEST_IMAGES = 10_000
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, metavar="[MODEL] IMAGE...")
+@click.option("--top-k", type=click.IntRange(1, 10), default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per image (path, label, probabilities).")
+@threads_option
+@contract_options
+def predict(paths, top_k, as_json, threads, input_scale, normalize):
+    """Classify photos or scans of digits (PNG, JPEG, BMP, … any size).
+
+    MODEL is any .keras, .tflite or .onnx file; without it the shipped edge model is used.
+    Give - as IMAGE to read image paths from stdin, one per line. Every readable image is
+    reported; unreadable ones are named on stderr and the exit code is then 2.
+
+    \b
+    Examples:
+      edgemnist predict export/seed_int8.tflite digit.png
+      ls photos/*.jpg | edgemnist predict model.onnx - --json
+    """
+    from ..predict.files import predict_files, split_model_and_images
+
+    model, images = split_model_and_images(paths, sys.stdin)
+    results, unreadable = predict_files(model, images, top_k, threads, **contract_kwargs(input_scale, normalize))
+    for r in results:
+        if as_json:
+            click.echo(json.dumps({"path": r.path, "label": r.label, "confidence": r.confidence, "probabilities": r.probabilities}))
+        else:
+            others = "  ".join(f"{label}: {p:.3f}" for label, p in r.top_k[1:])
+            click.echo(f"{r.path}: {r.label} ({r.confidence:.1%})" + (f"  next: {others}" if others else ""))
+    for problem in unreadable:
+        click.echo(f"error: {problem}", err=True)
+    if unreadable:
+        raise EdgemnistError(f"{len(unreadable)} of {len(images)} images could not be read")
+
+
+@cli.command()
+@click.argument("model", type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (top-level 'accuracy' key).")
+@click.option("--limit", type=click.IntRange(1, TEST_IMAGES), default=None, help="Evaluate on the first N test images.")
+@threads_option
+@contract_options
+@quiet_option
+@data_option
+def evaluate(model, as_json, limit, threads, input_scale, normalize, quiet, data_dir):
+    """Score MODEL (.keras, .tflite or .onnx) on the MNIST test set.
+
+    \b
+    Example:
+      edgemnist evaluate models/seed.keras --json
+    """
+    from ..common.render import evaluation_text
+    from ..evaluate import evaluate_model
+
+    result = evaluate_model(model, data_dir, limit, threads, progress=progress_for(quiet), **contract_kwargs(input_scale, normalize))
+    echo_json(result.to_dict()) if as_json else click.echo(evaluation_text(result))
+
+
+@cli.command()
+@click.argument("reference", type=click.Path())
+@click.argument("candidates", nargs=-1, required=True, type=click.Path())
+@click.option("--max-drop", type=click.FloatRange(0, 100), default=0.3, show_default=True, help="Accuracy points a candidate may lose.")
+@click.option("--min-agreement", type=click.FloatRange(0, 1), default=0.995, show_default=True, help="Share of top-1 labels equal to the reference's.")
+@click.option("--atol", type=click.FloatRange(0, 1), default=None, help="Max |Δp| over all probabilities (off by default).")
+@click.option("--limit", type=click.IntRange(1, TEST_IMAGES), default=None, help="Use the first N test images.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Also write the results as JSON to this file.")
+@threads_option
+@contract_options
+@quiet_option
+@data_option
+def parity(reference, candidates, max_drop, min_agreement, atol, limit, json_path, threads, input_scale, normalize, quiet, data_dir):
+    """Check that each CANDIDATE answers like REFERENCE on the MNIST test set.
+
+    Exit 0 when every candidate passes, 1 when any fails, 2 on bad input. Made for CI.
+
+    \b
+    Example:
+      edgemnist parity models/seed.keras export/seed_float32.onnx export/seed_int8.tflite
+    """
+    from ..common.files import write_json
+    from ..common.render import parity_text
+    from ..parity import Tolerance, parity as run_parity
+
+    tolerance = Tolerance(max_drop, min_agreement, atol)
+    results = run_parity(reference, candidates, tolerance, data_dir, limit, threads,
+                         progress=progress_for(quiet), **contract_kwargs(input_scale, normalize))
+    click.echo(parity_text(results))
+    if json_path:
+        write_json(json_path, {"tolerance": tolerance.__dict__, "results": [r.to_dict() for r in results]})
+    failed = [r.candidate for r in results if not r.passed]
+    if failed:
+        raise ValidationFailed(f"parity failed for {', '.join(failed)}")
+
+
+@cli.command()
+@click.option("--index", type=click.IntRange(0, 59_999), default=7777, show_default=True)
+@click.option("--split", type=click.Choice(["test", "train"]), default="test", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default="digit.png", show_default=True)
+@data_option
+def sample(index, split, out, data_dir):
+    """Write one MNIST digit as a PNG (the tutorial's image 7777).
+
+    \b
+    Example:
+      edgemnist sample --index 4444 --out four4.png
+    """
+    from ..data import save_sample_png
+
+    label = save_sample_png(index, out, split, data_dir)
+    click.echo(f"{split} image {index} (label {label}) → {out}")

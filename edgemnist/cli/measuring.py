@@ -1,0 +1,86 @@
+"""Commands that measure models: bench, inspect, models."""
+from __future__ import annotations
+
+import click
+
+from ..common.errors import ValidationFailed
+from . import cli
+from .options import contract_kwargs, contract_options, data_option, echo_json, parse_int_list, progress_for, quiet_option
+
+
+@cli.command()
+@click.argument("models", nargs=-1, required=True, type=click.Path())
+@click.option("--batch", "batches", default="1,64", show_default=True, callback=parse_int_list, help="Batch sizes, comma-separated.")
+@click.option("--threads", type=click.IntRange(1, 256), default=1, show_default=True, help="Runtime threads.")
+@click.option("--cores", default=None, callback=parse_int_list, help="Pin each worker to these CPU cores (e.g. 0), as on a small board.")
+@click.option("--runs", type=click.IntRange(10, 1_000_000), default=200, show_default=True, help="Timed calls per batch size.")
+@click.option("--warmup", type=click.IntRange(0, 100_000), default=20, show_default=True)
+@click.option("--timeout", type=click.FloatRange(1, 86_400), default=300, show_default=True, help="Seconds before a worker is killed.")
+@click.option("--reference", type=click.Path(), default=None, help="Model to measure agreement and max |Δp| against.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Write the report as JSON to this file.")
+@click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False), default=None, help="Write the report as Markdown to this file.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Write PNG plots to this file (needs edgemnist[plot]).")
+@contract_options
+@quiet_option
+@data_option
+def bench(models, batches, threads, cores, runs, warmup, timeout, reference, json_path, markdown_path, plot_path,
+          input_scale, normalize, quiet, data_dir):
+    """Measure latency, memory, accuracy and size of each MODEL, each in its own process.
+
+    Exit 1 when any model's row has an error (it could not be loaded or measured).
+
+    \b
+    Examples:
+      edgemnist bench export/*.tflite export/*.onnx --threads 1 --cores 0
+      edgemnist bench models/seed.keras export/seed_int8.tflite --reference models/seed.keras --json b.json --plot b.png
+    """
+    from ..bench.report import text_report, write_markdown, write_plot
+    from ..bench.runner import bench as run_bench
+    from ..common.files import write_json
+
+    report = run_bench(models, batches, threads, cores, runs, warmup, timeout, reference, data_dir,
+                       progress=progress_for(quiet), contract=contract_kwargs(input_scale, normalize))
+    click.echo(text_report(report))
+    if json_path:
+        write_json(json_path, report.to_dict())
+    if markdown_path:
+        write_markdown(report, markdown_path)
+    if plot_path:
+        write_plot(report, plot_path)
+    failed = [row.name for row in report.rows if row.error]
+    if failed:
+        raise ValidationFailed(f"{len(failed)} of {len(report.rows)} models could not be measured: {', '.join(failed)}")
+
+
+@cli.command()
+@click.argument("model", type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def inspect(model, as_json):
+    """Parameters, MACs, weight bytes and activation RAM of MODEL, per layer and in total.
+
+    \b
+    Example:
+      edgemnist inspect export/seed_int8.tflite
+    """
+    from ..common.render import inspection_text
+    from ..inspect import inspect_model
+
+    result = inspect_model(model)
+    echo_json(result.to_dict()) if as_json else click.echo(inspection_text(result))
+
+
+@cli.command()
+def models():
+    """List the pretrained models shipped in the package, with accuracy and size.
+
+    \b
+    Example:
+      edgemnist models
+    """
+    from ..common.render import human_bytes, text_table
+    from ..pretrained import pretrained_dir, shipped_manifest
+
+    rows = [[m["file"], m["arch"], m["format"], m["quantization"], f"{m['accuracy']:.2%}", human_bytes(m["size_bytes"]), m["parameters"]]
+            for m in shipped_manifest()["models"]]
+    click.echo(text_table(["model", "arch", "format", "quant", "accuracy", "size", "params"], rows))
+    click.echo(f"in {pretrained_dir()}")

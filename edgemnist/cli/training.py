@@ -1,0 +1,95 @@
+"""Workstation commands: train, export, pipeline."""
+from __future__ import annotations
+
+import click
+
+from ..common.errors import ValidationFailed
+from ..export import QUANTIZATIONS, format_names
+from ..models import ARCHITECTURES
+from . import cli
+from .options import data_option, parse_int_list, progress_for, quiet_option
+
+TRAINING_IMAGES = 60_000  # int8 calibration draws from MNIST's training set
+
+
+@cli.command()
+@click.option("--arch", type=click.Choice(ARCHITECTURES.names()), default="seed", show_default=True, help="Architecture from the registry.")
+@click.option("--epochs", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, TRAINING_IMAGES), default=32, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same model (deterministic on CPU).")
+@click.option("--out", type=click.Path(file_okay=False), default="models", show_default=True, help="Folder for <arch>.keras and metrics.json.")
+@click.option("--train-limit", type=click.IntRange(1, TRAINING_IMAGES), default=None, help="Train on the first N training images only (quick tries).")
+@quiet_option
+@data_option
+def train(arch, epochs, batch_size, seed, out, train_limit, quiet, data_dir):
+    """Train an architecture on MNIST and write OUT/<arch>.keras and OUT/metrics.json.
+
+    \b
+    Example:
+      edgemnist train --arch seed --epochs 10 --out models
+    """
+    from ..train import train as run_training
+
+    result = run_training(arch, epochs, batch_size, seed, out, data_dir, train_limit, progress=progress_for(quiet))
+    click.echo(
+        f"{result.arch}: test accuracy {result.test_accuracy:.2%} after {result.epochs} epochs "
+        f"({result.parameters:,} parameters, {result.wall_time_s:.0f} s) → {result.model_path}"
+    )
+
+
+@cli.command()
+@click.argument("model", required=False, type=click.Path())
+@click.option("--format", "formats", type=click.Choice([*format_names(), "all"]), multiple=True, default=["tflite"],
+              show_default=True, help="Output format; repeat it, or 'all' for every format × quantization.")
+@click.option("--quantize", type=click.Choice(["none", *QUANTIZATIONS[1:]]), is_flag=False, flag_value="int8", default=None,
+              help="Quantization; a bare --quantize means full int8 (int8 input and output).")
+@click.option("--out", type=click.Path(file_okay=False), default="export", show_default=True)
+@click.option("--calibration", type=click.IntRange(10, TRAINING_IMAGES), default=300, show_default=True,
+              help="Training images (class-balanced, fixed) used to calibrate int8.")
+@click.option("--no-validate", is_flag=True, help="Skip the comparison with the Keras model.")
+@quiet_option
+@data_option
+def export(model, formats, quantize, out, calibration, no_validate, quiet, data_dir):
+    """Export MODEL (default: the newest trained .keras here) to TFLite, ONNX or C, validated.
+
+    \b
+    Examples:
+      edgemnist export models/seed.keras --format tflite --quantize
+      edgemnist export models/seed.keras --format all --out export
+    """
+    from ..common.render import export_text
+    from ..export.runner import export as run_export
+    from ..train import find_latest_model
+
+    quantization = "float32" if quantize == "none" else quantize
+    report = run_export(model or find_latest_model(), formats, quantization, out, calibration, not no_validate,
+                        data_dir, progress=progress_for(quiet))
+    click.echo(export_text(report))
+    if report.failed:
+        raise ValidationFailed(f"{len(report.failed)} artifact(s) failed validation: " + ", ".join(a.file for a in report.failed))
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for everything the run makes.")
+@click.option("--arch", type=click.Choice(ARCHITECTURES.names()), default="seed", show_default=True)
+@click.option("--epochs", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--batch", "batches", default="1,64", show_default=True, callback=parse_int_list, help="Bench batch sizes, comma-separated.")
+@click.option("--threads", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--runs", type=click.IntRange(10), default=200, show_default=True)
+@quiet_option
+@data_option
+def pipeline(out, arch, epochs, seed, batches, threads, runs, quiet, data_dir):
+    """Train, export every format, check parity and benchmark: the whole job in one command.
+
+    \b
+    Example:
+      edgemnist pipeline --out runs/seed
+    """
+    from ..common.render import pipeline_text
+    from ..pipeline import run_pipeline
+
+    result = run_pipeline(out, arch, epochs, seed, batches, threads, runs, data_dir, progress=progress_for(quiet))
+    click.echo(pipeline_text(result))
+    if not result.parity_passed or any(a.passed is False for a in result.artifacts):
+        raise ValidationFailed("an artifact failed validation or parity; see parity.json")
