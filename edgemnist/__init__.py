@@ -8,8 +8,13 @@ __version__ = "0.1.0"
 __all__ = ["load", "EdgemnistError", "__version__"]
 
 
-def load(path, threads=None, **contract_overrides):
-    """Load a model (.keras, .tflite or .onnx) as a Predictor: ``edgemnist.load("m.onnx").predict(digits)``."""
+def load(path, threads=None, backend=None, **contract_overrides):
+    """Load a model (.keras, .tflite or .onnx) as a Predictor: ``edgemnist.load("m.onnx").predict(digits)``.
+
+    The runtime is chosen by the file's content unless ``backend`` names one (``edgemnist.predict.BACKENDS``).
+    Thread safety: one predictor may be shared by any number of threads; each call returns exactly what
+    the same call would return alone (shared buffers are locked; ONNX Runtime calls still run in parallel).
+    """
     from .predict import load as load_predictor
 
-    return load_predictor(path, threads=threads, **contract_overrides)
+    return load_predictor(path, threads=threads, backend=backend, **contract_overrides)

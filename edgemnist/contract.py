@@ -167,16 +167,29 @@ class Codec:
         return lambda: self.decode(buffer)
 
     @staticmethod
-    def hot_path(write, read, run, shape: tuple, fallback):
+    def hot_path(write, read, run, shape: tuple, fallback, lock, is_current=None, when_busy=None):
         """``predict_proba`` compiled for one batch shape: a few inline checks, then write → run → read.
-        Anything else (another shape, dtype or type) takes ``fallback``, the general path."""
+        Anything else (another shape, dtype or type) takes ``fallback``, the general path.
+
+        ``lock`` guards the shared buffers behind ``write``/``read``, so threads sharing a predictor each
+        get their own answer. A thread finding them busy waits, or takes ``when_busy`` (a path with buffers
+        of its own) when given one. ``is_current``, checked under the lock, tells whether the buffers are
+        still the runtime's (a re-allocation for another batch size makes them stale: then ``fallback``)."""
         ndarray, uint8 = np.ndarray, np.dtype(np.uint8)
+        acquire, release = lock.acquire, lock.release
+        blocking = when_busy is None
 
         def predict_proba(images):
             if images.__class__ is ndarray and images.shape == shape and images.dtype is uint8:
-                write(images)
-                run()
-                return read()
+                if not acquire(blocking):
+                    return when_busy(images)
+                try:
+                    if is_current is None or is_current():
+                        write(images)
+                        run()
+                        return read()
+                finally:
+                    release()
             return fallback(images)
 
         return predict_proba

@@ -6,6 +6,7 @@ arithmetic (``Codec``), batching and padding live here once.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,13 @@ from ..common.progress import SILENT, Progress
 from ..metadata import EMBEDDED_FIELDS
 
 MAX_CHUNK = 1000  # large batches are run in chunks to bound activation memory
+
+
+def probe_digits() -> np.ndarray:
+    """Two fixed digits that any MNIST model tells apart: a blank one and a vertical stroke, a "1"."""
+    probe = np.zeros((2, 28, 28), np.uint8)
+    probe[1, 6:22, 12:16] = 255
+    return probe
 
 
 def predict_all(predictor, digits: np.ndarray, progress: Progress = SILENT, label: str = "predicting") -> np.ndarray:
@@ -81,13 +89,19 @@ def inferred_contract(spec: TensorSpec, metadata: dict | None) -> InputContract:
 
 
 class Predictor:
-    """Base class of every backend; subclasses set ``spec`` and implement ``run_native``."""
+    """Base class of every backend; subclasses set ``spec`` and implement ``run_native``.
+
+    Thread safety: one predictor may be shared by threads; each call returns exactly what a call alone
+    would. Backends that keep buffers (or an interpreter that is not re-entrant) between calls guard
+    them with ``self._lock``; runtimes whose own call is thread-safe need no lock on their plain path.
+    """
 
     backend = "?"
     runtime_package = "?"
     resizable = False  # True when the runtime can change the model's batch dimension itself
 
     def __init__(self, path: Path, threads: int | None, metadata: dict | None, input_scale=None, normalize=None):
+        self._lock = threading.Lock()
         self.path = Path(path)
         self.threads = threads
         self.metadata = metadata
@@ -170,8 +184,7 @@ class Predictor:
 
     def _with_probed_output_kind(self, contract: InputContract) -> InputContract:
         """Probabilities or logits? Run two fixed probe digits: probabilities are ≥ 0 and sum to 1."""
-        probe = np.zeros((2, 28, 28), np.uint8)
-        probe[1, 6:22, 12:16] = 255  # a vertical stroke, a "1"
+        probe = probe_digits()
         codec = Codec(dataclasses.replace(contract, output="probabilities"))
         batch = self.spec.input_shape[0]
         if isinstance(batch, int) and batch > 0 and not self.resizable:

@@ -15,21 +15,33 @@ BOX = 20  # MNIST fits each digit into a 20×20 box
 INK_THRESHOLD = 0.25  # share of the strongest ink below which a pixel counts as paper, noise or JPEG ringing
 
 
+class BlankImage(EdgemnistError):
+    """An image with no ink at all (an empty sheet, a cleared canvas): nothing to read, not a digit."""
+
+
 def read_grayscale(path) -> np.ndarray:
+    path = require_file(path, "image")
+    return decode_grayscale(path, str(path))
+
+
+def decode_grayscale(source, name: str, max_pixels: int | None = None) -> np.ndarray:
+    """An image file (a path, or a binary file object such as an upload) → float32 grayscale; errors name
+    ``name``. ``max_pixels`` refuses larger images before decoding them (a server's guard against bombs)."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    path = require_file(path, "image")
     try:
-        with Image.open(path) as image:
+        with Image.open(source) as image:
+            if max_pixels and image.width * image.height > max_pixels:
+                raise EdgemnistError(f"{name} is too large: {image.width}×{image.height} pixels (at most {max_pixels:,})")
             image = ImageOps.exif_transpose(image)
             if image.mode in ("RGBA", "LA", "P") or "transparency" in image.info:
                 background = Image.new("RGBA", image.size, "white")  # transparent paper is white paper
                 image = Image.alpha_composite(background, image.convert("RGBA"))
             return np.asarray(image.convert("L"), dtype=np.float32)
     except UnidentifiedImageError:
-        raise EdgemnistError(f"{path} is not an image Pillow can read (PNG, JPEG, BMP, GIF, TIFF, WebP…)") from None
-    except (OSError, ValueError) as exc:
-        raise EdgemnistError(f"{path} is a damaged image ({first_line(exc)})") from exc
+        raise EdgemnistError(f"{name} is not an image Pillow can read (PNG, JPEG, BMP, GIF, TIFF, WebP…)") from None
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise EdgemnistError(f"{name} is a damaged image ({first_line(exc)})") from exc
 
 
 def light_ink_on_dark(gray: np.ndarray) -> np.ndarray:
@@ -49,7 +61,7 @@ def to_mnist_digit(gray: np.ndarray) -> np.ndarray:
     ink = light_ink_on_dark(gray)
     strongest = ink.max()
     if strongest <= 0:
-        raise EdgemnistError("the image is blank: no ink found")
+        raise BlankImage("the image is blank: no ink found")
     ink[ink < INK_THRESHOLD * strongest] = 0
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] * (255.0 / strongest)

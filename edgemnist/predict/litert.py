@@ -1,10 +1,17 @@
 """LiteRT backend (the TFLite interpreter from ``ai_edge_litert``): what phones and Raspberry Pis run.
 
-Hot path: digits are encoded straight into the interpreter's input tensor and probabilities read
-straight from its output tensor, through numpy views kept between calls (no set/get copies), by a
-``predict_proba`` compiled for the allocated batch size. The public wrapper refuses to run while such
-views exist (it cannot know they are dropped before any re-allocation), so this backend drives the
-wrapped C++ interpreter directly and re-creates the views whenever it re-allocates.
+Two ways to drive the interpreter, chosen once at load time:
+
+- **native** (fast): digits are encoded straight into the interpreter's input tensor and probabilities
+  read straight from its output tensor, through numpy views kept between calls, by a ``predict_proba``
+  compiled for the allocated batch size. The public wrapper refuses to run while such views exist, so
+  this drives the wrapped C++ interpreter, the private ``Interpreter._interpreter``.
+- **public**: ``set_tensor`` → ``invoke`` → ``get_tensor``, the documented API (a copy each way).
+
+The native path is used only when that private attribute exists and answers exactly like the public
+path on probe digits; otherwise (a LiteRT release that renamed or changed it) the public path is used.
+``benchmarks/RESULTS.md`` records what the native path gains. Either way one lock serializes the
+interpreter, which is not re-entrant, so a predictor shared by threads stays correct.
 """
 from __future__ import annotations
 
@@ -16,7 +23,18 @@ from ..common.deps import import_optional, native_output_silenced
 from ..common.errors import EdgemnistError, first_line
 from ..metadata import read_tflite_metadata
 from . import BACKENDS
-from .base import Predictor, TensorSpec
+from .base import Predictor, TensorSpec, probe_digits
+
+NATIVE_ATTRIBUTE = "_interpreter"  # the wrapped C++ interpreter of ai_edge_litert's Interpreter
+NATIVE_METHODS = ("Invoke", "AllocateTensors", "ResizeInputTensor", "tensor")
+
+
+def open_litert(litert, threads, **source):
+    """An allocated LiteRT interpreter (its XNNPACK announcement on stderr hidden)."""
+    with native_output_silenced():
+        interpreter = litert.Interpreter(num_threads=threads, **source)
+        interpreter.allocate_tensors()
+    return interpreter
 
 
 @BACKENDS.register("litert")
@@ -32,9 +50,7 @@ class LiteRTPredictor(Predictor):
         litert = import_optional("ai_edge_litert.interpreter", "tflite")
         content = path.read_bytes()
         try:
-            with native_output_silenced():  # LiteRT announces its XNNPACK delegate on stderr
-                self.interpreter = litert.Interpreter(model_content=content, num_threads=threads)
-                self.interpreter.allocate_tensors()
+            self.interpreter = open_litert(litert, threads, model_content=content)
             metadata = read_tflite_metadata(content)
         except Exception as exc:  # truncated or corrupt flatbuffers raise ValueError/RuntimeError/IndexError
             raise EdgemnistError(f"{path} is not a valid TFLite model ({first_line(exc)})") from exc
@@ -49,17 +65,28 @@ class LiteRTPredictor(Predictor):
             output_quant=tuple(target["quantization"]),
         )
         self._input_index, self._output_index = source["index"], target["index"]
-        self._native = self.interpreter._interpreter
-        self._allocate(int(source["shape"][0]), resize=False)
+        self._batch = load_batch = int(source["shape"][0])
+        self._native = None  # the public path answers the output probe in Predictor.__init__
         super().__init__(path, threads, metadata, input_scale, normalize)
-        self._compile_io()
+        self._native = self._usable_native_interpreter(load_batch)
+
+    @property
+    def path_kind(self) -> str:
+        """'native' (the private zero-copy path) or 'public' (set_tensor / invoke / get_tensor)."""
+        return "public" if self._native is None else "native"
+
+    def describe(self) -> dict:
+        return {**super().describe(), "litert_path": self.path_kind}
 
     def run_native(self, model_input):
-        if model_input.shape[0] != self._batch:
-            self._allocate(model_input.shape[0])
-        self._input_view[...] = model_input
-        self._native.Invoke()
-        return self._output_view.copy()
+        with self._lock:
+            if self._native is None:
+                return self._run_public(model_input)
+            if model_input.shape[0] != self._batch:
+                self._allocate(model_input.shape[0])
+            self._input_view[...] = model_input
+            self._native.Invoke()
+            return self._output_view.copy()
 
     def bare_calls(self, model_input):
         litert = import_optional("ai_edge_litert.interpreter", "tflite")
@@ -78,30 +105,76 @@ class LiteRTPredictor(Predictor):
         return {"litert invoke": invoke}
 
     def infer(self, digits):
-        if digits.shape[0] != self._batch:
-            self._allocate(digits.shape[0])
-        self._write(digits)
-        self._native.Invoke()
-        return self._read()
+        if self._native is None:
+            return super().infer(digits)
+        with self._lock:
+            if digits.shape[0] != self._batch:
+                self._allocate(digits.shape[0])
+            self._write(digits)
+            self._native.Invoke()
+            return self._read()
 
-    def _allocate(self, batch: int, resize: bool = True) -> None:
-        """(Re)allocate for ``batch`` digits and take fresh views of the input and output tensors."""
+    # -- the public path ----------------------------------------------------------------------------
+    def _run_public(self, model_input):
+        """set_tensor → invoke → get_tensor: the documented API, and the reference for the native path."""
+        if model_input.shape[0] != self._batch:
+            self.interpreter.resize_tensor_input(self._input_index, [model_input.shape[0], *self.spec.input_shape[1:]])
+            self.interpreter.allocate_tensors()
+            self._batch = model_input.shape[0]
+        self.interpreter.set_tensor(self._input_index, model_input)
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self._output_index)
+
+    # -- the native path ----------------------------------------------------------------------------
+    def _usable_native_interpreter(self, batch: int):
+        """The private C++ interpreter, allocated for ``batch`` with its hot path compiled, if it exists
+        and answers probe digits exactly like the public API; else None (and the public path is used)."""
+        # Two probes, the native path answering the first: stale output memory cannot pass for an answer.
+        probe, last = (np.repeat(digit[None], batch, axis=0) for digit in probe_digits()[::-1])  # a stroke, a blank
+        public = self.codec.decode(self.run_native(self.codec.encode(probe)))  # before any reference to the native one
+        self.run_native(self.codec.encode(last))
+        native = getattr(self.interpreter, NATIVE_ATTRIBUTE, None)
+        if native is None or not all(hasattr(native, name) for name in NATIVE_METHODS):
+            return None
+        try:
+            self._native = native
+            self._allocate(batch)
+            answer = self.infer(probe)
+        except Exception:  # a changed private API: any failure means the public path
+            answer = None
+        if answer is not None and np.array_equal(public, answer):
+            return native
+        self.__dict__.pop("predict_proba", None)
+        self._native = self._input_view = self._output_view = None
+        self.interpreter = open_litert(import_optional("ai_edge_litert.interpreter", "tflite"), self.threads,
+                                       model_path=str(self.path))  # a fresh one: no views may remain on it
+        self._batch = batch
+        return None
+
+    def _allocate(self, batch: int) -> None:
+        """(Re)allocate for ``batch`` digits and take fresh views of the input and output tensors.
+        Called under the lock (or before the predictor is shared); the old hot path becomes stale."""
         self.__dict__.pop("predict_proba", None)  # drop the hot path compiled for the old views
         self._input_view = self._output_view = None
-        if resize:
-            shape = np.array([batch, *self.spec.input_shape[1:]], dtype=np.int32)
-            self._native.ResizeInputTensor(self._input_index, shape, False)
-        self._native.AllocateTensors()
-        self._native.Invoke()  # some delegates attach output memory on the first run
-        self._input_view = self._native.tensor(self._native, self._input_index)
-        self._output_view = self._native.tensor(self._native, self._output_index)
+        native = self._native
+        shape = np.array([batch, *self.spec.input_shape[1:]], dtype=np.int32)
+        native.ResizeInputTensor(self._input_index, shape, False)
+        native.AllocateTensors()
+        native.Invoke()  # some delegates attach output memory on the first run
+        self._input_view = native.tensor(native, self._input_index)
+        self._output_view = native.tensor(native, self._output_index)
         self._batch = batch
-        if hasattr(self, "codec"):
-            self._compile_io()
+        self._compile_io()
 
     def _compile_io(self) -> None:
         """Bind encoding, decoding and the hot path to the current tensor views."""
         digit_view = self._input_view.reshape(self._batch, 28, 28)
         self._write, self._read = self.codec.writer(digit_view), self.codec.reader(self._output_view)
+        views = self._input_view
+
+        def is_current():
+            return self._input_view is views
+
         fallback = partial(Predictor.predict_proba, self)
-        self.predict_proba = self.codec.hot_path(self._write, self._read, self._native.Invoke, digit_view.shape, fallback)
+        self.predict_proba = self.codec.hot_path(self._write, self._read, self._native.Invoke, digit_view.shape, fallback,
+                                                 self._lock, is_current)

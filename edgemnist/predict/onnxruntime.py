@@ -1,4 +1,9 @@
-"""ONNX Runtime backend (CPU execution provider)."""
+"""ONNX Runtime backend (CPU execution provider).
+
+``session.run`` is thread-safe; the IOBinding buffers this backend reuses between calls are not, so they
+sit behind the predictor's lock, and a thread that finds them busy runs ``session.run`` with buffers of
+its own instead of waiting: threads sharing a predictor still run concurrently in ONNX Runtime.
+"""
 from __future__ import annotations
 
 from functools import partial
@@ -67,15 +72,18 @@ class OnnxRuntimePredictor(Predictor):
     def infer(self, digits):
         """IOBinding over reused buffers: no per-call allocation and no feed-dict checks; binding also
         compiles a ``predict_proba`` hot path for that batch size."""
-        count = digits.shape[0]
-        if not self._bindable:
-            return super().infer(digits)
-        if count != self._bound_batch and not self._bind(count):
-            self._bindable = False  # output dims the session cannot state: plain session.run from now on
-            return super().infer(digits)
-        self._write(digits)
-        self.session.run_with_iobinding(self._binding)
-        return self._read()
+        if not self._bindable or not self._lock.acquire(blocking=False):
+            return super().infer(digits)  # session.run, thread-safe, with buffers of its own
+        try:
+            count = digits.shape[0]
+            if count != self._bound_batch and not self._bind(count):
+                self._bindable = False  # output dims the session cannot state: plain session.run from now on
+                return super().infer(digits)
+            self._write(digits)
+            self.session.run_with_iobinding(self._binding)
+            return self._read()
+        finally:
+            self._lock.release()
 
     def _bind(self, count: int) -> bool:
         """Allocate and bind input/output buffers for batches of ``count``; False if shapes are unknown."""
@@ -92,5 +100,11 @@ class OnnxRuntimePredictor(Predictor):
         self._binding.bind_ortvalue_output(self._output_names[0], ort.OrtValue.ortvalue_from_numpy(self._output_buffer))
         self._bound_batch = count
         run = partial(self.session.run_with_iobinding, self._binding)
-        self.predict_proba = self.codec.hot_path(self._write, self._read, run, digit_view.shape, partial(Predictor.predict_proba, self))
+        general = partial(Predictor.predict_proba, self)
+        self.predict_proba = self.codec.hot_path(self._write, self._read, run, digit_view.shape, general, self._lock,
+                                                 when_busy=self._predict_unbound)
         return True
+
+    def _predict_unbound(self, images):
+        """The hot path's way when its buffers are in use by another thread: plain ``session.run``."""
+        return Predictor.infer(self, images)
