@@ -25,8 +25,9 @@ def format_cell(value) -> str:
 
 
 def human_bytes(size: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
+    """Sizes in text and plots: IEC units (1 KiB = 1024 bytes), everywhere; JSON keeps bytes."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
 

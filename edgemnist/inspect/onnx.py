@@ -22,7 +22,7 @@ def with_batch_one(model):
 
 @INSPECTORS.register("onnxruntime")
 def inspect_onnx(path) -> Inspection:
-    onnx = import_optional("onnx", "train")
+    onnx = import_optional("onnx", "onnx")
     from onnx import numpy_helper
 
     model = onnx.shape_inference.infer_shapes(with_batch_one(onnx.load(str(path))))

@@ -4,6 +4,7 @@ import subprocess
 import pytest
 
 from conftest import run_cli
+from edgemnist.export.c import c_header, c_identifier, c_source
 
 
 @pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler on this machine")
@@ -25,3 +26,15 @@ def test_c_format_from_the_cli(tmp_path, trained, data_dir):
     result = run_cli("export", trained.model_path, "--format", "c", "--out", tmp_path, "--data", data_dir, "--calibration", 50)
     assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "seed_int8.c", "seed_int8.h"]
+
+
+@pytest.mark.parametrize("name, identifier", [("seed_int8", "seed_int8"), ("my model-2.v1_int8", "my_model_2_v1_int8"),
+                                              ("9net_int8", "model_9net_int8"), ("ünï code", "n_code"), ("--", "model")])
+def test_generated_c_identifiers_are_valid_c_whatever_the_model_is_called(name, identifier, tmp_path):
+    assert c_identifier(name) == identifier
+    header = f"{name}.h"
+    (tmp_path / header).write_text(c_header(identifier))
+    quant = {"input_scale": 1 / 255, "input_zero_point": -128, "output_scale": 1 / 256, "output_zero_point": -128}
+    source = tmp_path / "model.c"
+    source.write_text(c_source(identifier, header, b"TFL3\x00\x01", quant, "0" * 64))
+    subprocess.run(["cc", "-c", "-Wall", "-Werror", "-std=c99", str(source), "-o", str(tmp_path / "model.o")], check=True)
