@@ -16,13 +16,13 @@ METADATA_KEY = "edgemnist"
 EMBEDDED_FIELDS = ("input_scale", "mean", "std", "output", "labels")
 
 
-def model_metadata(contract: InputContract, arch: str, source_sha256: str, fmt: str, quantization: str) -> dict:
+def model_metadata(contract: InputContract, arch: str, weights_sha256: str, fmt: str, quantization: str) -> dict:
     return {
         "edgemnist_version": __version__,
         "arch": arch,
         "format": fmt,
         "quantization": quantization,
-        "source_sha256": source_sha256,
+        "weights_sha256": weights_sha256,
         "contract": {key: value for key, value in contract.to_dict().items() if key in EMBEDDED_FIELDS},
     }
 

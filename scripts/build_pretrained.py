@@ -17,6 +17,7 @@ from pathlib import Path
 
 from edgemnist.common.files import sha256_file, write_json
 from edgemnist.common.progress import TerminalProgress
+from edgemnist.common.versions import tool_versions
 from edgemnist.export.runner import export
 from edgemnist.inspect import inspect_model
 from edgemnist.pretrained import pretrained_dir
@@ -58,7 +59,7 @@ def main() -> None:
     built = [entry for arch in (args.arch or SHIPPED) for entry in build(arch, SHIPPED[arch], args.work, progress)]
     order = list(SHIPPED)
     models = sorted(kept + built, key=lambda m: (order.index(m["arch"]), FORMATS.index(m["format"])))
-    write_json(manifest_path, {"models": models})
+    write_json(manifest_path, {"models": models, "tools": tool_versions()})
     progress.say(f"wrote {len(built)} models and {manifest_path}")
 
 

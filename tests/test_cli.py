@@ -60,3 +60,30 @@ def test_the_cli_keeps_tensorflows_start_up_noise_hidden(trained, data_dir):
     )
     assert result.returncode == 0
     assert result.stderr == "", result.stderr
+
+
+def test_a_bad_option_value_is_one_line_with_exit_2():
+    result = run_cli("export", "--calibration", 100000)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "--calibration" in result.stderr and "60000" in result.stderr
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_verbose_works_before_or_after_the_command(tmp_path, where):
+    args = ["evaluate", tmp_path / "missing.keras"]
+    result = run_cli(*(["--verbose", *args] if where == "before" else [*args, "--verbose"]))
+    assert result.exit_code == 2 and "model not found" in result.stderr
+    assert "Traceback" in result.stderr  # --verbose shows it
+
+
+def test_an_internal_error_has_its_own_exit_code_and_says_how_to_see_the_traceback(monkeypatch, tmp_path):
+    import edgemnist.evaluate
+
+    def bug(*args, **kwargs):
+        return {}["a bug"]
+
+    monkeypatch.setattr(edgemnist.evaluate, "evaluate_model", bug)
+    result = run_cli("evaluate", tmp_path / "any.keras")
+    assert result.exit_code == 3
+    assert result.stderr.count("\n") == 1 and "KeyError" in result.stderr and "--verbose" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -38,3 +38,29 @@ def test_interrupted_save_leaves_no_model(tmp_path, data_dir, monkeypatch):
 def test_latest_model_is_found(trained, monkeypatch):
     monkeypatch.chdir(Path(trained.model_path).parent.parent)
     assert find_latest_model().name == "seed.keras"
+
+
+def test_warm_up_then_cosine_schedule():
+    import keras
+
+    from edgemnist.models import ARCHITECTURES
+    from edgemnist.train import learning_rate_schedule
+
+    mcu = ARCHITECTURES.get("mcu")
+    schedule = learning_rate_schedule(keras, mcu, 1000)
+    warmup_end = int(mcu.warmup * 1000)
+    rates = [float(schedule(step)) for step in (0, warmup_end // 2, warmup_end, 999)]
+    assert rates[0] == pytest.approx(0, abs=1e-9) and rates[1] == pytest.approx(mcu.learning_rate / 2, rel=0.02)
+    assert rates[2] == pytest.approx(mcu.learning_rate) and rates[3] < mcu.learning_rate / 1000
+    seed = learning_rate_schedule(keras, ARCHITECTURES.get("seed"), 1000)
+    assert float(seed(0)) == pytest.approx(1e-3)  # the tutorial's recipe: no warm-up
+
+
+def test_the_train_command(tmp_path, data_dir):
+    from conftest import run_cli
+
+    result = run_cli("train", "--epochs", 1, "--train-limit", 600, "--out", tmp_path, "--quiet", "--data", data_dir)
+    assert result.exit_code == 0, result.stderr
+    assert "seed: test accuracy" in result.stdout and str(tmp_path / "seed.keras") in result.stdout
+    assert json.loads((tmp_path / "metrics.json").read_text())["train_images"] == 600
+    assert result.stderr == ""  # --quiet

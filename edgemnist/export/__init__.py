@@ -6,6 +6,7 @@ it in its real runtime against the Keras model and records it in ``manifest.json
 from __future__ import annotations
 
 import functools
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -46,7 +47,8 @@ class ExportJob:
     keras_model: object
     arch: str
     source_path: Path
-    source_sha256: str
+    source_sha256: str  # of the .keras file: changes with every save (its zip holds timestamps)
+    weights_sha256: str  # of the trained weights: what the artifacts carry, so a rebuild is byte-identical
     calibration: np.ndarray  # uint8 N×28×28 from the training set
     cache: dict = field(default_factory=dict)  # artifacts one converter builds on another's (e.g. int8 ONNX on float32)
 
@@ -54,6 +56,15 @@ class ExportJob:
         if key not in self.cache:
             self.cache[key] = build()
         return self.cache[key]
+
+
+def weights_sha256(keras_model) -> str:
+    """sha256 over every weight's dtype, shape and bytes, in layer order: the trained function's identity."""
+    digest = hashlib.sha256()
+    for weight in keras_model.get_weights():
+        digest.update(f"{weight.dtype}{weight.shape}".encode())
+        digest.update(np.ascontiguousarray(weight).tobytes())
+    return digest.hexdigest()
 
 
 def artifact_name(arch: str, fmt: Format, quantization: str) -> str:

@@ -46,7 +46,7 @@ def update_manifest(folder: Path, job, calibration: int, records: list[dict]) ->
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "edgemnist_version": __version__,
-        "source": {"file": str(job.source_path), "sha256": job.source_sha256, "arch": job.arch},
+        "source": {"file": str(job.source_path), "sha256": job.source_sha256, "weights_sha256": job.weights_sha256, "arch": job.arch},
         "calibration_images": calibration,
         "tools": tool_versions(),
         "artifacts": artifacts,

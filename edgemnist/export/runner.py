@@ -8,7 +8,7 @@ from ..data import load_mnist
 from ..common.errors import EdgemnistError
 from ..common.progress import SILENT, Progress
 from ..common.files import ensure_dir, require_file, sha256_file, write_bytes
-from . import FORMATS, ExportJob, Format, artifact_name, load_formats
+from . import FORMATS, ExportJob, Format, artifact_name, load_formats, weights_sha256
 from .calibration import representative_images
 from .manifest import tensor_record, update_manifest
 from .validate import validate_artifact
@@ -86,6 +86,7 @@ def export(
         arch=reference.model.name,
         source_path=source,
         source_sha256=sha256_file(source),
+        weights_sha256=weights_sha256(reference.model),
         calibration=representative_images(mnist.x_train, mnist.y_train, calibration),
     )
     reference_probs = predict_all(reference, mnist.x_test, progress, "Keras reference") if validate else None

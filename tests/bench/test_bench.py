@@ -107,6 +107,16 @@ def test_a_broken_model_is_reported_on_its_row(tmp_path, artifact_paths, data_di
     assert "not a valid TFLite model" in report.rows[0].error and report.rows[1].error is None
 
 
+def test_bench_exits_1_when_a_row_failed_and_writes_the_report_anyway(tmp_path, artifact_paths, data_dir):
+    junk = tmp_path / "junk.tflite"
+    junk.write_bytes(b"\x00\x00\x00\x00TFL3" + b"\x00" * 64)
+    out = tmp_path / "bench.json"
+    result = run_cli("bench", junk, "--batch", "1", "--runs", 10, "--warmup", 1, "--data", data_dir, "--json", out)
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert "1 of 1 models could not be measured: junk.tflite" in result.stderr
+    assert "not a valid TFLite model" in json.loads(out.read_text())["rows"][0]["error"]
+
+
 def test_a_missing_runtime_is_reported_on_its_row(tmp_path, artifact_paths, data_dir, monkeypatch):
     # The workers start with a sitecustomize that makes onnxruntime unimportable, as on a LiteRT-only board.
     (tmp_path / "sitecustomize.py").write_text(

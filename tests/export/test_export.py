@@ -8,6 +8,7 @@ import pytest
 
 import edgemnist
 from conftest import run_cli
+from edgemnist.common.deps import import_keras
 from runtime_reference import direct_probabilities
 from edgemnist.export.runner import export, plan
 
@@ -75,7 +76,9 @@ def test_models_carry_their_contract(artifact_paths, trained, name):
     import hashlib
 
     assert predictor.metadata["arch"] == "seed"
-    assert predictor.metadata["source_sha256"] == hashlib.sha256(Path(trained.model_path).read_bytes()).hexdigest()
+    weights = import_keras().saving.load_model(trained.model_path, compile=False).get_weights()
+    digest = hashlib.sha256(b"".join(f"{w.dtype}{w.shape}".encode() + w.tobytes() for w in weights)).hexdigest()
+    assert predictor.metadata["weights_sha256"] == digest
     assert predictor.metadata["contract"]["labels"] == [str(d) for d in range(10)]
 
 

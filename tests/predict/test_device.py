@@ -22,3 +22,10 @@ def test_a_keras_model_on_a_device_asks_for_the_train_extra(trained, digit_png):
     result = run_without(NO_TENSORFLOW, "predict", trained.model_path, digit_png)
     assert result.returncode == 2
     assert "pip install 'edgemnist[train]'" in result.stderr
+
+
+@pytest.mark.parametrize("name, blocked", [("seed_int8.tflite", ("onnxruntime", "onnx")), ("seed_int8.onnx", ("ai_edge_litert",))])
+def test_inspect_works_on_a_device_install(artifact_paths, name, blocked):
+    result = run_without(NO_TENSORFLOW + blocked, "inspect", artifact_paths[name], "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["parameters"] == 607_394

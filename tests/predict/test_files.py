@@ -1,0 +1,28 @@
+"""``edgemnist predict`` over image files: every readable image is answered, each bad one is named."""
+import json
+
+from conftest import run_cli
+
+
+def test_one_bad_image_among_good_ones_is_named_and_the_rest_answered(tmp_path, digit_png, mnist):
+    from PIL import Image
+
+    second = tmp_path / "seven.png"
+    Image.fromarray(mnist.x_test[0]).save(second)  # test digit 0 is a 7
+    bad = tmp_path / "bad.txt"
+    bad.write_text("not an image")
+    result = run_cli("predict", digit_png, bad, second, "--json")
+    assert result.exit_code == 2
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(a["path"], a["label"]) for a in answers] == [(str(digit_png), "9"), (str(second), "7")]
+    assert "bad.txt" in result.stderr and "Traceback" not in result.stderr
+    assert "1 of 3 images could not be read" in result.stderr
+
+
+def test_a_blank_image_error_names_its_file(tmp_path):
+    from PIL import Image
+
+    blank = tmp_path / "blank.png"
+    Image.new("L", (40, 40), 255).save(blank)
+    result = run_cli("predict", blank)
+    assert result.exit_code == 2 and "blank.png" in result.stderr and "blank" in result.stderr
