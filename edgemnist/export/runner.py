@@ -89,13 +89,17 @@ def export(
         weights_sha256=weights_sha256(reference.model),
         calibration=representative_images(mnist.x_train, mnist.y_train, calibration),
     )
+    written = []
+    with progress.bar(f"converting {len(targets)} artifact(s)", len(targets)) as advance:
+        for fmt, quantization_name in targets:
+            name = artifact_name(job.arch, fmt, quantization_name)
+            files = fmt.convert(job, quantization_name)
+            written.append([write_bytes(out / (Path(name).stem + (suffix or Path(name).suffix)), data) for suffix, data in files.items()])
+            advance()
     reference_probs = predict_all(reference, mnist.x_test, progress, "Keras reference") if validate else None
     records = []
-    for fmt, quantization_name in targets:
-        name = artifact_name(job.arch, fmt, quantization_name)
-        progress.say(f"{name}: converting" + (" and calibrating" if quantization_name == "int8" else ""))
-        files = fmt.convert(job, quantization_name)
-        paths = [write_bytes(out / (Path(name).stem + (suffix or Path(name).suffix)), data) for suffix, data in files.items()]
+    for (fmt, quantization_name), paths in zip(targets, written):
+        name = paths[0].name
         record = describe(paths, fmt, quantization_name)
         if fmt.validated:
             artifact = load(paths[0])  # in its real runtime, the way a user will load it

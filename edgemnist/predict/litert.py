@@ -10,11 +10,12 @@ Two ways to drive the interpreter, chosen once at load time:
 
 The native path is used only when that private attribute exists and answers exactly like the public
 path on probe digits; otherwise (a LiteRT release that renamed or changed it) the public path is used.
-``benchmarks/RESULTS.md`` records what the native path gains. Either way one lock serializes the
+``benchmarks/RESULTS.md`` records what the native path gains; ``EDGEMNIST_LITERT_PUBLIC=1`` forces the public one. Either way one lock serializes the
 interpreter, which is not re-entrant, so a predictor shared by threads stays correct.
 """
 from __future__ import annotations
 
+import os
 from functools import partial
 
 import numpy as np
@@ -26,6 +27,7 @@ from . import BACKENDS
 from .base import Predictor, TensorSpec, probe_digits
 
 NATIVE_ATTRIBUTE = "_interpreter"  # the wrapped C++ interpreter of ai_edge_litert's Interpreter
+PUBLIC_ONLY_ENV = "EDGEMNIST_LITERT_PUBLIC"  # "1": always the public API (an escape hatch, and for benchmarks)
 NATIVE_METHODS = ("Invoke", "AllocateTensors", "ResizeInputTensor", "tensor")
 
 
@@ -133,7 +135,7 @@ class LiteRTPredictor(Predictor):
         probe, last = (np.repeat(digit[None], batch, axis=0) for digit in probe_digits()[::-1])  # a stroke, a blank
         public = self.codec.decode(self.run_native(self.codec.encode(probe)))  # before any reference to the native one
         self.run_native(self.codec.encode(last))
-        native = getattr(self.interpreter, NATIVE_ATTRIBUTE, None)
+        native = None if os.environ.get(PUBLIC_ONLY_ENV) == "1" else getattr(self.interpreter, NATIVE_ATTRIBUTE, None)
         if native is None or not all(hasattr(native, name) for name in NATIVE_METHODS):
             return None
         try:

@@ -1,0 +1,39 @@
+"""What LiteRT's private zero-copy path gains over its public API (set_tensor → invoke → get_tensor).
+
+The same TFLite models are measured by the bench harness twice, once per path (``EDGEMNIST_LITERT_PUBLIC``
+tells each worker which), at 1 thread on 1 pinned core, batch 1 and 64.
+
+    EDGEMNIST_DATA=../shared/data/mnist python benchmarks/litert_paths.py edgemnist/pretrained/*.tflite
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from edgemnist.bench.runner import bench
+from edgemnist.common.render import markdown_table
+from edgemnist.predict.litert import PUBLIC_ONLY_ENV
+
+BATCHES = (1, 64)
+
+
+def measure(models, public: bool):
+    os.environ[PUBLIC_ONLY_ENV] = "1" if public else "0"  # the workers inherit it
+    try:
+        return bench(models, batches=BATCHES, threads=1, cores=[0], runs=3000, warmup=300).rows
+    finally:
+        os.environ.pop(PUBLIC_ONLY_ENV)
+
+
+def main(models: list[str]) -> None:
+    native, public = measure(models, public=False), measure(models, public=True)
+    rows = []
+    for fast, slow in zip(native, public):
+        for batch in BATCHES:
+            a, b = fast.p50(batch), slow.p50(batch)
+            rows.append([fast.name, batch, f"{a:.2f} µs", f"{b:.2f} µs", f"{b / a:.2f}×"])
+    print(markdown_table(["model", "batch", "native path p50", "public API p50", "public / native"], rows))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or ["edgemnist/pretrained/seed_int8.tflite", "edgemnist/pretrained/edge_int8.tflite"])
