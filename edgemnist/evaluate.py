@@ -95,10 +95,10 @@ def evaluate(predictor, images: np.ndarray, labels: np.ndarray, mistakes: int = 
 
 
 def evaluate_model(path, data_dir: str | None = None, limit: int | None = None, threads=None, progress: Progress = SILENT,
-                   **contract) -> Evaluation:
-    """Load ``path`` with whichever runtime its format needs and score it on the MNIST test set."""
+                   backend: str | None = None, **contract) -> Evaluation:
+    """Load ``path`` with whichever runtime its format needs (or ``backend``) and score it on the MNIST test set."""
     from .predict import load
 
-    predictor = load(path, threads=threads, **contract)
+    predictor = load(path, threads=threads, backend=backend, **contract)
     mnist = load_mnist(data_dir)
     return evaluate(predictor, mnist.x_test[:limit], mnist.y_test[:limit], progress=progress)

@@ -1,7 +1,7 @@
 """The one-command job: train → export every format → parity → bench, everything under one folder."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .common.files import ensure_dir, write_json
@@ -18,9 +18,11 @@ class PipelineResult:
     bench_json: str
     bench_markdown: str
     bench_plot: str | None
+    explain: dict = field(default_factory=dict)  # int8 artifact → {"suspect", "markdown"}
+    robustness: dict = field(default_factory=dict)  # report files: json, markdown, heatmap
 
 
-def run_pipeline(out, arch="seed", epochs=10, seed=0, batches=(1, 64), threads=1, runs=200, data_dir=None,
+def run_pipeline(out, arch="seed", epochs=None, seed=0, batches=(1, 64), threads=1, runs=200, data_dir=None,
                  progress: Progress = SILENT) -> PipelineResult:
     from .bench.report import write_markdown, write_plot
     from .bench.runner import bench
@@ -30,9 +32,9 @@ def run_pipeline(out, arch="seed", epochs=10, seed=0, batches=(1, 64), threads=1
     from .train import train
 
     out = ensure_dir(out)
-    progress.say(f"1/4 training {arch} for {epochs} epochs")
-    trained = train(arch, epochs, 32, seed, out / "model", data_dir, progress=progress.indented())
-    progress.say(f"    test accuracy {trained.test_accuracy:.2%}")
+    progress.say(f"1/4 training {arch}")
+    trained = train(arch, epochs, None, seed, out / "model", data_dir, progress=progress.indented())  # None: the arch's recipe
+    progress.say(f"    test accuracy {trained.test_accuracy:.2%} after {trained.epochs} epochs")
     progress.say("2/4 exporting every format")
     exported = export(trained.model_path, ["all"], None, out / "export", data_dir=data_dir, progress=progress.indented())
     artifacts = [Path(exported.out) / a.file for a in exported.artifacts if a.passed is not None]
@@ -44,6 +46,7 @@ def run_pipeline(out, arch="seed", epochs=10, seed=0, batches=(1, 64), threads=1
                                  progress=progress.indented())
     ]
     write_json(out / "parity.json", {"results": [c.to_dict() for c in comparisons]})
+    explained, robustness_files = look_behind_parity(out, trained.model_path, artifacts, data_dir, progress.indented())
     progress.say("4/4 benchmarking every artifact and the Keras baselines")
     report = bench([trained.model_path, *artifacts], batches, threads, None, runs, 20, 600, trained.model_path, data_dir,
                    progress=progress.indented())
@@ -55,4 +58,26 @@ def run_pipeline(out, arch="seed", epochs=10, seed=0, batches=(1, 64), threads=1
         progress.say(f"    no plot: {exc}")
         plot = None
     return PipelineResult(str(out), trained.model_path, trained.test_accuracy, exported.artifacts,
-                          all(c.passed for c in comparisons), str(bench_json), str(bench_markdown), plot)
+                          all(c.passed for c in comparisons), str(bench_json), str(bench_markdown), plot,
+                          explained, robustness_files)
+
+
+def look_behind_parity(out: Path, model_path, artifacts: list[Path], data_dir, progress: Progress) -> tuple[dict, dict]:
+    """Explain each int8 artifact against its float reference; MNIST-C robustness of the float32 and int8 artifacts."""
+    from .explain.runner import explain
+    from .robustness.report import write_reports
+    from .robustness.runner import default_cache, robustness
+
+    by_name = {p.name: p for p in artifacts}
+    explained = {}
+    for candidate in [p for p in artifacts if "_int8." in p.name]:
+        reference = model_path if candidate.suffix == ".tflite" else by_name.get(candidate.name.replace("_int8.", "_float32."))
+        if reference is None:
+            continue
+        progress.say(f"explaining {candidate.name} against {Path(reference).name}")
+        result = explain(reference, candidate, out / "explain" / candidate.name.replace(".", "_"), data_dir, progress=progress.indented())
+        explained[candidate.name] = {"suspect": result.suspect, "markdown": result.files.get("markdown")}
+    models = [p for p in artifacts if p.suffix in (".tflite", ".onnx") and ("_int8." in p.name or "_float32." in p.name)]
+    progress.say(f"robustness of {len(models)} artifacts under the 15 MNIST-C corruptions")
+    report = robustness(models, data_dir=data_dir, cache=default_cache(), progress=progress.indented())
+    return explained, write_reports(report, out / "robustness")

@@ -3,7 +3,7 @@
     EDGEMNIST_DATA=../shared/data/mnist python scripts/build_pretrained.py            # every shipped arch
     EDGEMNIST_DATA=../shared/data/mnist python scripts/build_pretrained.py --arch seed
 
-Each architecture is trained with the project's recipe and seed 0 (deterministic on CPU), exported to
+Each architecture is trained with its own recipe (epochs, batch, schedule: ``edgemnist.models``) and seed 0 (deterministic on CPU), exported to
 int8 TFLite and int8 ONNX and validated against its Keras model (the export gate), then copied into the
 package and recorded in ``manifest.json`` with its accuracy, size, sha256 and parameters. The same command
 gives the same files: ``tests/test_pretrained.py`` checks each shipped file against its manifest entry.
@@ -23,15 +23,15 @@ from edgemnist.inspect import inspect_model
 from edgemnist.pretrained import pretrained_dir
 from edgemnist.train import train
 
-SHIPPED = {"edge": 10, "seed": 10}  # architecture → epochs
+SHIPPED = ("mcu", "edge", "seed")  # edgemnist.pretrained.DEFAULT_ARCH is one of them
 FORMATS = ("tflite", "onnx")
 SEED = 0
 
 
-def build(arch: str, epochs: int, work: Path, progress) -> list[dict]:
+def build(arch: str, work: Path, progress) -> list[dict]:
     """Train and export one architecture; its manifest entries, files copied into the package."""
-    progress.say(f"{arch}: training for {epochs} epochs")
-    trained = train(arch, epochs, 32, SEED, work / arch, progress=progress.indented())
+    progress.say(f"{arch}: training with its recipe")
+    trained = train(arch, None, None, SEED, work / arch, progress=progress.indented())
     report = export(trained.model_path, list(FORMATS), "int8", work / arch / "export", progress=progress.indented())
     if report.failed:
         raise SystemExit(f"{arch}: export failed validation: {[a.file for a in report.failed]}")
@@ -43,7 +43,7 @@ def build(arch: str, epochs: int, work: Path, progress) -> list[dict]:
             "file": artifact.file, "arch": arch, "format": artifact.format, "quantization": artifact.quantization,
             "accuracy": round(artifact.validation["accuracy"], 4), "keras_accuracy": round(trained.test_accuracy, 4),
             "size_bytes": shipped.stat().st_size, "sha256": sha256_file(shipped),
-            "parameters": inspect_model(shipped).parameters, "epochs": epochs, "train_seconds": trained.wall_time_s,
+            "parameters": inspect_model(shipped).parameters, "epochs": trained.epochs, "train_seconds": trained.wall_time_s,
         })
     return entries
 
@@ -56,7 +56,7 @@ def main() -> None:
     progress = TerminalProgress()
     manifest_path = pretrained_dir() / "manifest.json"
     kept = [m for m in json.loads(manifest_path.read_text())["models"] if args.arch and m["arch"] not in args.arch]
-    built = [entry for arch in (args.arch or SHIPPED) for entry in build(arch, SHIPPED[arch], args.work, progress)]
+    built = [entry for arch in (args.arch or SHIPPED) for entry in build(arch, args.work, progress)]
     order = list(SHIPPED)
     models = sorted(kept + built, key=lambda m: (order.index(m["arch"]), FORMATS.index(m["format"])))
     write_json(manifest_path, {"models": models, "tools": tool_versions()})

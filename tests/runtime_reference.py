@@ -51,3 +51,17 @@ def litert_call(path: Path):
         return y
 
     return run
+
+
+def tflm_runs_in(path, arena_size: int) -> bool:
+    """The real TFLite Micro interpreter: does the model allocate and run a zero digit in exactly this arena?"""
+    from tflite_micro import runtime
+
+    try:
+        interpreter = runtime.Interpreter.from_file(str(path), arena_size=arena_size)
+        source = interpreter.get_input_details(0)
+        interpreter.set_input(np.zeros(source["shape"], source["dtype"]), 0)
+        interpreter.invoke()
+        return True
+    except RuntimeError:
+        return False

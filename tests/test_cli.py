@@ -5,7 +5,8 @@ import pytest
 
 from conftest import run_cli
 
-COMMANDS = ["train", "export", "predict", "evaluate", "parity", "bench", "inspect", "pipeline", "sample", "models"]
+COMMANDS = ["train", "export", "predict", "evaluate", "parity", "explain", "robustness", "bench", "inspect", "pipeline", "sample",
+            "models", "serve"]
 
 
 def test_help_lists_every_command():

@@ -26,7 +26,8 @@ def test_totals_agree_across_formats(artifact_paths, name):
 
 
 def test_int8_activations_take_a_quarter_of_the_float_arena(artifact_paths):
-    assert inspect_model(artifact_paths["seed_int8.tflite"]).arena_bytes * 4 == inspect_model(artifact_paths["seed_float32.tflite"]).arena_bytes
+    int8, float32 = (inspect_model(artifact_paths[f"seed_{q}.tflite"]).activation_bytes for q in ("int8", "float32"))
+    assert int8 * 4 == pytest.approx(float32, abs=4 * 16)  # TFLite Micro rounds each buffer up to 16 bytes
 
 
 def test_int8_weights_show_their_quantization(artifact_paths):

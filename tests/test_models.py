@@ -19,8 +19,26 @@ def test_edge_has_at_most_a_tenth_of_the_seeds_parameters():
     assert build_model("edge").count_params() <= 60_739
 
 
+def test_mcu_fits_a_micro_controller_budget(tmp_path):
+    # Counted by inspect from the saved model, not by the builder: ≤ 20,000 parameters and ≤ 1.5 M MACs per digit.
+    from edgemnist.inspect import inspect_model
+
+    path = tmp_path / "mcu.keras"
+    build_model("mcu").save(path)
+    inspection = inspect_model(path)
+    assert inspection.parameters <= 20_000 and inspection.macs <= 1_500_000
+    assert {layer.type for layer in inspection.layers} >= {"BatchNormalization", "GlobalAveragePooling2D"}
+    assert not any(layer.type == "Dense" and layer.parameters > 1_000 for layer in inspection.layers)
+
+
+def test_an_architecture_carries_its_training_recipe():
+    seed, mcu = ARCHITECTURES.get("seed"), ARCHITECTURES.get("mcu")
+    assert (seed.epochs, seed.batch_size, seed.learning_rate, seed.warmup) == (10, 32, 1e-3, 0.0)  # the tutorial's
+    assert mcu.augment and mcu.warmup > 0
+
+
 def test_unknown_architecture_lists_the_known_ones():
-    with pytest.raises(EdgemnistError, match="known: seed, edge"):
+    with pytest.raises(EdgemnistError, match="known: seed, edge, mcu"):
         ARCHITECTURES.get("resnet")
 
 

@@ -18,4 +18,9 @@ def test_pipeline_end_to_end(tmp_path, data_dir):
         assert row["peak_rss_bytes"] > 0 and row["accuracy"] > 0.95 and row["agreement"] >= 0.99
     assert (out / "bench.png").read_bytes()[:4] == b"\x89PNG"
     assert all(r["passed"] for r in json.loads((out / "parity.json").read_text())["results"])
+    for artifact in ("seed_int8_tflite", "seed_int8_onnx"):  # explained against its float reference: faithful
+        assert json.loads((out / "explain" / artifact / "explain.json").read_text())["suspect"] is None
+    assert "explain seed_int8.tflite: suspect none" in result.output
+    robustness = json.loads((out / "robustness" / "robustness.json").read_text())
+    assert len(robustness["models"]) == 4 and len(robustness["differences"]) == 2 * 16
     assert result.stderr == ""  # --quiet: no messages, no bars

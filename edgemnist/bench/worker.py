@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import resource
+import signal
 import sys
 import time
 
@@ -12,8 +14,13 @@ import numpy as np
 
 
 def pin(cores) -> None:
+    from ..common.errors import EdgemnistError
+
     if cores:
-        os.sched_setaffinity(0, set(cores))
+        try:
+            os.sched_setaffinity(0, set(cores))
+        except OSError:
+            raise EdgemnistError(f"cannot pin to cores {cores}: this machine offers {sorted(os.sched_getaffinity(0))}") from None
 
 
 def peak_rss_bytes() -> int:
@@ -28,6 +35,20 @@ def peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def process_started_at() -> float:
+    """When this process started, on this machine's clock (10 ms resolution): the cold-start origin on a
+    remote board, whose clock the host's ``spawned_at`` cannot be compared with."""
+    try:
+        start_ticks = int(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[19])
+        uptime = float(open("/proc/uptime").read().split()[0])
+        return time.time() - (uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return STARTED_AT
+
+
+STARTED_AT = time.time()
+
+
 def inspection_totals(path) -> dict:
     from ..common.errors import EdgemnistError
     from ..inspect import inspect_model
@@ -36,24 +57,42 @@ def inspection_totals(path) -> dict:
         found = inspect_model(path)
     except EdgemnistError as exc:  # e.g. the onnx package is not on this device
         return {"inspect_error": str(exc)}
-    return {"parameters": found.parameters, "macs": found.macs, "flash_bytes": found.flash_bytes, "arena_bytes": found.arena_bytes}
+    totals = {"parameters": found.parameters, "macs": found.macs, "flash_bytes": found.flash_bytes, "arena_bytes": found.arena_bytes}
+    return {**totals, **measured_arena(path)} if found.format == "tflite" else totals
+
+
+def measured_arena(path) -> dict:
+    """The TFLite Micro arena a TFLite model really needs, where tflite_micro is installed (≈ 0.1–0.3 s)."""
+    import importlib.util
+
+    from ..common.errors import EdgemnistError
+    from ..predict.tflm import measure_arena
+
+    if importlib.util.find_spec("tflite_micro") is None:
+        return {}
+    try:
+        return {"arena_measured_bytes": measure_arena(path)}
+    except EdgemnistError:  # float16 and dynamic-range models do not run in TFLite Micro
+        return {}
 
 
 def run_job(job: dict) -> dict:
     from .. import load
     from ..parity import Tolerance, compare
+    from .machine import machine_state
     from .timing import measure
 
     pin(job.get("cores"))
     test = np.load(job["test_set"])
     digits, labels = test["x"], test["y"]
     started = time.perf_counter()
-    predictor = load(job["model"], threads=job.get("threads"), **job.get("contract", {}))
+    predictor = load(job["model"], threads=job.get("threads"), backend=job.get("backend"), **job.get("contract", {}))
     loaded = time.perf_counter()
     predictor.predict_proba(digits[:1])
     first = time.perf_counter()
     result = {
-        "cold_start_s": round(time.time() - job["spawned_at"], 4),
+        "cold_start_s": round(time.time() - job.get("spawned_at", process_started_at()), 4),
+        "state": {"before": machine_state()},  # clocks and temperatures before the timed runs
         "affinity": sorted(os.sched_getaffinity(0)),
         "load_s": round(loaded - started, 4),
         "first_inference_s": round(first - loaded, 5),
@@ -71,6 +110,7 @@ def run_job(job: dict) -> dict:
         comparison = compare(probabilities, np.load(job["reference_probabilities"]), labels, Tolerance())
         result["agreement"], result["max_abs_diff"] = comparison.agreement, comparison.max_abs_diff
     result.update(inspection_totals(job["model"]))
+    result["state"]["after"] = machine_state()
     return result
 
 
@@ -80,11 +120,13 @@ def main() -> None:
 
     set_verbose(os.environ.get("EDGEMNIST_VERBOSE") == "1")
     job = json.load(sys.stdin)
+    if job.get("time_limit_s"):  # on a board, nobody is left to kill a hung worker once the connection drops
+        signal.alarm(math.ceil(job["time_limit_s"]))
     try:
         result = run_job(job)
     except EdgemnistError as exc:
         result = {"error": str(exc)}
-    sys.stdout.write(json.dumps(result))
+    sys.stdout.write(json.dumps({"executable": sys.executable, **result}))  # which Python produced the row
 
 
 if __name__ == "__main__":

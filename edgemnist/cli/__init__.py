@@ -39,7 +39,7 @@ def cli(ctx, verbose):
         warnings.filterwarnings("ignore")
 
 
-from . import checking, measuring, training  # noqa: E402,F401  (each adds its commands to cli)
+from . import checking, explaining, measuring, serving, training  # noqa: E402,F401  (each adds its commands to cli)
 
 
 def main():

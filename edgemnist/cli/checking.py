@@ -8,7 +8,8 @@ import click
 
 from ..common.errors import EdgemnistError, ValidationFailed
 from . import cli
-from .options import contract_kwargs, contract_options, data_option, echo_json, progress_for, quiet_option, threads_option
+from .options import (backend_option, contract_kwargs, contract_options, data_option, echo_json, progress_for, quiet_option,
+                      threads_option)
 
 TEST_IMAGES = 10_000
 
@@ -18,8 +19,9 @@ TEST_IMAGES = 10_000
 @click.option("--top-k", type=click.IntRange(1, 10), default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per image (path, label, probabilities).")
 @threads_option
+@backend_option
 @contract_options
-def predict(paths, top_k, as_json, threads, input_scale, normalize):
+def predict(paths, top_k, as_json, threads, backend, input_scale, normalize):
     """Classify photos or scans of digits (PNG, JPEG, BMP, … any size).
 
     MODEL is any .keras, .tflite or .onnx file; without it the shipped edge model is used.
@@ -34,7 +36,7 @@ def predict(paths, top_k, as_json, threads, input_scale, normalize):
     from ..predict.files import predict_files, split_model_and_images
 
     model, images = split_model_and_images(paths, sys.stdin)
-    results, unreadable = predict_files(model, images, top_k, threads, **contract_kwargs(input_scale, normalize))
+    results, unreadable = predict_files(model, images, top_k, threads, backend=backend, **contract_kwargs(input_scale, normalize))
     for r in results:
         if as_json:
             click.echo(json.dumps({"path": r.path, "label": r.label, "confidence": r.confidence, "probabilities": r.probabilities}))
@@ -52,10 +54,11 @@ def predict(paths, top_k, as_json, threads, input_scale, normalize):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (top-level 'accuracy' key).")
 @click.option("--limit", type=click.IntRange(1, TEST_IMAGES), default=None, help="Evaluate on the first N test images.")
 @threads_option
+@backend_option
 @contract_options
 @quiet_option
 @data_option
-def evaluate(model, as_json, limit, threads, input_scale, normalize, quiet, data_dir):
+def evaluate(model, as_json, limit, threads, backend, input_scale, normalize, quiet, data_dir):
     """Score MODEL (.keras, .tflite or .onnx) on the MNIST test set.
 
     \b
@@ -65,7 +68,8 @@ def evaluate(model, as_json, limit, threads, input_scale, normalize, quiet, data
     from ..common.render import evaluation_text
     from ..evaluate import evaluate_model
 
-    result = evaluate_model(model, data_dir, limit, threads, progress=progress_for(quiet), **contract_kwargs(input_scale, normalize))
+    result = evaluate_model(model, data_dir, limit, threads, progress=progress_for(quiet), backend=backend,
+                            **contract_kwargs(input_scale, normalize))
     echo_json(result.to_dict()) if as_json else click.echo(evaluation_text(result))
 
 
@@ -75,28 +79,34 @@ def evaluate(model, as_json, limit, threads, input_scale, normalize, quiet, data
 @click.option("--max-drop", type=click.FloatRange(0, 100), default=0.3, show_default=True, help="Accuracy points a candidate may lose.")
 @click.option("--min-agreement", type=click.FloatRange(0, 1), default=0.995, show_default=True, help="Share of top-1 labels equal to the reference's.")
 @click.option("--atol", type=click.FloatRange(0, 1), default=None, help="Max |Δp| over all probabilities (off by default).")
+@click.option("--max-lsb", type=click.FloatRange(0, 255), default=None,
+              help="Max |Δ| of an int8 output in quantization steps (off by default; 32 with --backend tflm).")
 @click.option("--limit", type=click.IntRange(1, TEST_IMAGES), default=None, help="Use the first N test images.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Also write the results as JSON to this file.")
 @threads_option
+@backend_option
 @contract_options
 @quiet_option
 @data_option
-def parity(reference, candidates, max_drop, min_agreement, atol, limit, json_path, threads, input_scale, normalize, quiet, data_dir):
+def parity(reference, candidates, max_drop, min_agreement, atol, max_lsb, limit, json_path, threads, backend, input_scale,
+           normalize, quiet, data_dir):
     """Check that each CANDIDATE answers like REFERENCE on the MNIST test set.
 
     Exit 0 when every candidate passes, 1 when any fails, 2 on bad input. Made for CI.
+    --backend runs the candidates (not the reference) with that runtime.
 
     \b
-    Example:
+    Examples:
       edgemnist parity models/seed.keras export/seed_float32.onnx export/seed_int8.tflite
+      edgemnist parity export/edge_int8.tflite export/edge_int8.tflite --backend tflm   # MCU arithmetic vs LiteRT
     """
     from ..common.files import write_json
     from ..common.render import parity_text
     from ..parity import Tolerance, parity as run_parity
 
-    tolerance = Tolerance(max_drop, min_agreement, atol)
+    tolerance = Tolerance(max_drop, min_agreement, atol, max_lsb).for_backend(backend)
     results = run_parity(reference, candidates, tolerance, data_dir, limit, threads,
-                         progress=progress_for(quiet), **contract_kwargs(input_scale, normalize))
+                         progress=progress_for(quiet), backend=backend, **contract_kwargs(input_scale, normalize))
     click.echo(parity_text(results))
     if json_path:
         write_json(json_path, {"tolerance": tolerance.__dict__, "results": [r.to_dict() for r in results]})

@@ -5,7 +5,8 @@ import click
 
 from ..common.errors import ValidationFailed
 from . import cli
-from .options import contract_kwargs, contract_options, data_option, echo_json, parse_int_list, progress_for, quiet_option
+from .options import (backend_option, contract_kwargs, contract_options, data_option, echo_json, parse_int_list, progress_for,
+                      quiet_option)
 
 
 @cli.command()
@@ -20,26 +21,36 @@ from .options import contract_kwargs, contract_options, data_option, echo_json, 
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Write the report as JSON to this file.")
 @click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False), default=None, help="Write the report as Markdown to this file.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Write PNG plots to this file (needs edgemnist[plot]).")
+@click.option("--on", "boards", multiple=True, is_eager=True, metavar="[USER@]HOST[:PORT]",
+              help="Measure on this board over SSH instead of here (repeat for several boards, measured in parallel).")
+@click.option("--remote-python", default="python3", show_default=True, help="The board's Python, where edgemnist[tflite] or [onnx] is installed.")
+@click.option("--ssh-option", "ssh_options", multiple=True, metavar="KEY=VALUE", help="Passed to ssh as -o KEY=VALUE (repeatable).")
+@backend_option
 @contract_options
 @quiet_option
 @data_option
 def bench(models, batches, threads, cores, runs, warmup, timeout, reference, json_path, markdown_path, plot_path,
-          input_scale, normalize, quiet, data_dir):
+          boards, remote_python, ssh_options, backend, input_scale, normalize, quiet, data_dir):
     """Measure latency, memory, accuracy and size of each MODEL, each in its own process.
 
-    Exit 1 when any model's row has an error (it could not be loaded or measured).
+    Exit 1 when any model's row has an error (it could not be loaded or measured, or its board reached).
+
+    With --on, each model runs on each board in the board's Python, over your ssh setup (~/.ssh/config,
+    keys, agent); files are cached on the board in ~/.cache/edgemnist/bench.
 
     \b
     Examples:
       edgemnist bench export/*.tflite export/*.onnx --threads 1 --cores 0
       edgemnist bench models/seed.keras export/seed_int8.tflite --reference models/seed.keras --json b.json --plot b.png
+      edgemnist bench export/seed_int8.tflite --on pi@raspberrypi.local --on pi@pi5 --cores 0 --markdown boards.md
     """
     from ..bench.report import text_report, write_markdown, write_plot
     from ..bench.runner import bench as run_bench
     from ..common.files import write_json
 
     report = run_bench(models, batches, threads, cores, runs, warmup, timeout, reference, data_dir,
-                       progress=progress_for(quiet), contract=contract_kwargs(input_scale, normalize))
+                       progress=progress_for(quiet), contract=contract_kwargs(input_scale, normalize),
+                       on=boards, remote_python=remote_python, ssh_options=ssh_options, backend=backend)
     click.echo(text_report(report))
     if json_path:
         write_json(json_path, report.to_dict())
@@ -47,7 +58,7 @@ def bench(models, batches, threads, cores, runs, warmup, timeout, reference, jso
         write_markdown(report, markdown_path)
     if plot_path:
         write_plot(report, plot_path)
-    failed = [row.name for row in report.rows if row.error]
+    failed = [row.label for row in report.rows if row.error]
     if failed:
         raise ValidationFailed(f"{len(failed)} of {len(report.rows)} models could not be measured: {', '.join(failed)}")
 
@@ -55,17 +66,23 @@ def bench(models, batches, threads, cores, runs, warmup, timeout, reference, jso
 @cli.command()
 @click.argument("model", type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def inspect(model, as_json):
+@click.option("--measure", is_flag=True, help="Also find the arena the real TFLite Micro interpreter needs (TFLite models; "
+              "needs edgemnist[tflm]).")
+def inspect(model, as_json, measure):
     """Parameters, MACs, weight bytes and activation RAM of MODEL, per layer and in total.
 
+    For a TFLite model the arena is what TensorFlow Lite Micro needs: its planned activations plus its
+    own bookkeeping, a bound at or above the real figure that --measure finds.
+
     \b
-    Example:
+    Examples:
       edgemnist inspect export/seed_int8.tflite
+      edgemnist inspect edgemnist/pretrained/edge_int8.tflite --measure
     """
     from ..common.render import inspection_text
     from ..inspect import inspect_model
 
-    result = inspect_model(model)
+    result = inspect_model(model, measure=measure)
     echo_json(result.to_dict()) if as_json else click.echo(inspection_text(result))
 
 

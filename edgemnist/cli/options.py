@@ -85,6 +85,17 @@ def threads_option(func):
     return click.option("--threads", type=click.IntRange(1), default=None, help="Runtime threads (default: the runtime's own).")(func)
 
 
+def backend_option(func):
+    """--backend: a runtime by name instead of the one the file's content picks (e.g. tflm for a .tflite)."""
+    from ..predict import BACKENDS
+
+    return click.option(
+        "--backend", type=click.Choice(BACKENDS.names()), default=None,
+        help="Run with this runtime instead of the one the file's format picks, e.g. tflm: TFLite Micro's "
+        "reference kernels, the arithmetic of a micro-controller (needs edgemnist[tflm]).",
+    )(func)
+
+
 def parse_normalize(ctx, param, value):
     if value is None:
         return None
@@ -126,7 +137,7 @@ def parse_int_list(ctx, param, value):
         raise click.BadParameter("expected comma-separated whole numbers, e.g. 1,8,64") from None
     if not numbers or min(numbers) < (0 if param.name == "cores" else 1):
         raise click.BadParameter("expected comma-separated whole numbers, e.g. 1,8,64")
-    if param.name == "cores":
+    if param.name == "cores" and not ctx.params.get("boards"):  # with bench --on, the board's worker checks its own cores
         available = sorted(os.sched_getaffinity(0))
         if not set(numbers) <= set(available):
             raise click.BadParameter(f"this machine offers cores {','.join(map(str, available))}")

@@ -3,6 +3,15 @@
 tf2onnx's ``from_keras`` fails on Keras 3 models, so the model is converted as a ``tf.function``.
 Opset 17: what ONNX Runtime ≥ 1.13 (desktop, mobile and web builds) runs, and ≥ 13 as per-channel
 QDQ quantization requires.
+
+int8 means uint8 activations and int8 per-channel weights (U8S8, ONNX Runtime's fast path on x86 and ARM)
+in QDQ format, float input and output, except a convolution over the one-channel input, which stays float32.
+Both choices are measured (benchmarks/RESULTS.md, "int8 ONNX faster than float32"; ONNX Runtime 1.32, AVX-512
+VNNI): with int8 activations ORT fused the convolution and dense layers but ran the max pooling in float between
+Dequantize/Transpose/Quantize nodes, and the int8 seed CNN was slower than float32; with uint8 activations the
+pooling runs in uint8. A 3×3 convolution over one channel has dot products 9 long, too short for the integer
+GEMM kernels (QLinearConv: 809 µs of a 1,128 µs batch of 64; the float NCHWc convolution: 173 µs), and holds a
+few hundred weights.
 """
 from __future__ import annotations
 
@@ -48,6 +57,14 @@ def calibration_reader(job: ExportJob, input_name: str):
     return Reader()
 
 
+def single_channel_convolutions(proto) -> list[str]:
+    """Conv nodes over one input channel (weights Cout×1×kh×kw, no groups): left in float32, see the docstring."""
+    weights = {tensor.name: list(tensor.dims) for tensor in proto.graph.initializer}
+    return [node.name for node in proto.graph.node
+            if node.op_type == "Conv" and len(node.input) > 1 and weights.get(node.input[1], [0, 0])[1] == 1
+            and all(attribute.i == 1 for attribute in node.attribute if attribute.name == "group")]
+
+
 def quantize_to_int8_onnx(job: ExportJob, float_proto):
     onnx = import_optional("onnx", "train")
     quantization = import_optional("onnxruntime.quantization", "onnx")
@@ -64,10 +81,11 @@ def quantize_to_int8_onnx(job: ExportJob, float_proto):
             str(int8_path),
             calibration_reader(job, input_name),
             quant_format=quantization.QuantFormat.QDQ,
-            activation_type=quantization.QuantType.QInt8,
+            activation_type=quantization.QuantType.QUInt8,  # U8S8, see the module's docstring
             weight_type=quantization.QuantType.QInt8,
             per_channel=True,
             calibrate_method=quantization.CalibrationMethod.MinMax,
+            nodes_to_exclude=single_channel_convolutions(onnx.load(prepared_path)),
         )
         return onnx.load(int8_path)
 

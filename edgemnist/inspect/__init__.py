@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from ..common.errors import EdgemnistError
 from ..common.files import require_file
 from ..common.registry import Registry
 
@@ -32,7 +33,10 @@ class Inspection:
     parameters: int = 0
     macs: int = 0
     flash_bytes: int = 0  # every constant (weights, biases, scales, shapes)
-    arena_bytes: int = 0  # peak of simultaneously live activations at batch 1
+    activation_bytes: int = 0  # activations at batch 1: peak of those alive at once (TFLite: as TFLM's planner places them)
+    bookkeeping_bytes: int = 0  # TFLite: TFLM's own structs in the arena (a bound; see inspect/micro.py)
+    arena_bytes: int = 0  # the arena to give the runtime: activations + bookkeeping
+    arena_measured_bytes: int | None = None  # with measure=True: the smallest arena the real TFLM interpreter runs in
     file_bytes: int = 0
     notes: list = field(default_factory=list)
 
@@ -65,8 +69,9 @@ def conv_macs(output_elements: int, kernel_h: int, kernel_w: int, input_channels
     return int(output_elements) * int(kernel_h) * int(kernel_w) * int(input_channels_per_group)
 
 
-def inspect_model(path) -> Inspection:
-    """Inspect a .keras, .tflite or .onnx model (format chosen by content, as the predictor does)."""
+def inspect_model(path, measure: bool = False) -> Inspection:
+    """Inspect a .keras, .tflite or .onnx model (format chosen by content, as the predictor does);
+    ``measure`` also finds the arena the real TFLite Micro interpreter needs (TFLite models only)."""
     from ..predict import detect_backend
     from . import keras, onnx, tflite  # noqa: F401  (register themselves)
 
@@ -74,5 +79,12 @@ def inspect_model(path) -> Inspection:
     inspection = INSPECTORS.get(detect_backend(path))(path)
     inspection.parameters = sum(layer.parameters for layer in inspection.layers)
     inspection.macs = sum(layer.macs for layer in inspection.layers)
+    inspection.arena_bytes = inspection.activation_bytes + inspection.bookkeeping_bytes
     inspection.file_bytes = path.stat().st_size
+    if measure:
+        if inspection.format != "tflite":
+            raise EdgemnistError(f"{path}: --measure runs TensorFlow Lite Micro, which takes .tflite models only")
+        from ..predict.tflm import measure_arena
+
+        inspection.arena_measured_bytes = measure_arena(path)
     return inspection

@@ -33,4 +33,4 @@ def inspect_keras(path) -> Inspection:
     notes = ["batch-norm statistics count as parameters here; TFLite and ONNX fold them into the convolutions"] if any(
         layer.type == "BatchNormalization" for layer in layers) else []
     return Inspection(str(path), "keras", layers, flash_bytes=sum(layer.weight_bytes for layer in layers),
-                      arena_bytes=peak_live_bytes(tensors, len(layers)), notes=notes)
+                      activation_bytes=peak_live_bytes(tensors, len(layers)), notes=notes)

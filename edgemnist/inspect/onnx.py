@@ -76,4 +76,4 @@ def inspect_onnx(path) -> Inspection:
     tensors = [Tensor(nbytes(a), position.get(a, -1),
                       max((p for p, n in enumerate(order) if a in n.input), default=len(order) - 1)) for a in activations]
     return Inspection(str(path), "onnx", layers, flash_bytes=sum(int(a.nbytes) for a in initializers.values()),
-                      arena_bytes=peak_live_bytes(tensors, len(order)))
+                      activation_bytes=peak_live_bytes(tensors, len(order)))

@@ -1,10 +1,15 @@
-"""TFLite models, read through LiteRT without its default delegates (so the op list is the model's)."""
+"""TFLite models: the op list from the flatbuffer (LiteRT's public schema module), tensors through LiteRT's
+public ``get_tensor_details`` without its default delegates; the arena as TFLite Micro would need it."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..common.deps import import_optional, native_output_silenced
+from ..metadata import tflite_schema
 from . import INSPECTORS, Inspection, Layer, Tensor, conv_macs, peak_live_bytes
+from .micro import lifetimes, tflm_arena, unchecked_ops, unsupported_arithmetic
 
 WEIGHTED_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"}
 
@@ -17,6 +22,35 @@ def open_interpreter(path):
         )
         interpreter.allocate_tensors()
     return interpreter
+
+
+@dataclass
+class Graph:
+    """The main subgraph of a TFLite flatbuffer: ops in execution order ({op_name, inputs, outputs}),
+    graph inputs and outputs, and each tensor's type ("float32", "int8", ...)."""
+
+    ops: list
+    inputs: list
+    outputs: list
+    dtypes: list
+
+
+def read_graph(content: bytes) -> Graph:
+    schema = tflite_schema()
+    names = {code: name for name, code in vars(schema.BuiltinOperator).items() if not name.startswith("_")}
+    type_names = {code: name.lower() for name, code in vars(schema.TensorType).items() if not name.startswith("_")}
+    model = schema.Model.GetRootAs(content, 0)
+    graph = model.Subgraphs(0)
+    ops = []
+    for position in range(graph.OperatorsLength()):
+        op = graph.Operators(position)
+        code = model.OperatorCodes(op.OpcodeIndex())
+        kind = names.get(max(code.BuiltinCode(), code.DeprecatedBuiltinCode()), "UNKNOWN")
+        ops.append({"op_name": kind if kind != "CUSTOM" else (code.CustomCode() or b"CUSTOM").decode(),
+                    "inputs": [op.Inputs(i) for i in range(op.InputsLength())],
+                    "outputs": [op.Outputs(i) for i in range(op.OutputsLength())]})
+    return Graph(ops, [graph.Inputs(i) for i in range(graph.InputsLength())], [graph.Outputs(i) for i in range(graph.OutputsLength())],
+                 [type_names.get(graph.Tensors(i).Type(), "?") for i in range(graph.TensorsLength())])
 
 
 def op_macs(kind: str, tensors: dict, op) -> int:
@@ -44,9 +78,9 @@ def weight_quantization(detail) -> dict | None:
 def inspect_tflite(path) -> Inspection:
     interpreter = open_interpreter(path)
     details = {t["index"]: t for t in interpreter.get_tensor_details()}
-    ops = [op for op in interpreter._get_ops_details() if op["op_name"] != "DELEGATE"]
+    graph = read_graph(path.read_bytes())
+    ops, graph_inputs = graph.ops, graph.inputs
     produced = {int(i): pos for pos, op in enumerate(ops) for i in op["outputs"]}
-    graph_inputs = {d["index"] for d in interpreter.get_input_details()}
     consumed = {int(i) for op in ops for i in op["inputs"] if i >= 0}
     # Constants feed ops and are made by none; tensors no op names are the kernels' own scratch space.
     constants = {i for i in consumed if i not in produced and i not in graph_inputs}
@@ -74,7 +108,16 @@ def inspect_tflite(path) -> Inspection:
             weight_bytes=sum(nbytes(w) for w in weights),
             quantization=weight_quantization(first) if first else None,
         ))
-    live = [Tensor(nbytes(i), produced.get(i, -1), max((p for p, op in enumerate(ops) if i in op["inputs"]), default=len(ops) - 1))
-            for i in referenced if i not in constants and i not in dequantized]
-    return Inspection(str(path), "tflite", layers, flash_bytes=sum(nbytes(i) for i in constants),
-                      arena_bytes=peak_live_bytes(live, len(ops)))
+    tensors = {i: {"shape": [int(d) for d in t["shape"]], "dtype": np.dtype(t["dtype"]).name, "bytes": nbytes(i)} for i, t in details.items()}
+    activations = sorted(i for i in referenced if i not in constants and i not in dequantized)
+    unrunnable = unsupported_arithmetic(graph)
+    if unrunnable:  # no micro-controller arena: TFLite Micro cannot run it
+        head, tail = peak_live_bytes([Tensor(tensors[i]["bytes"], *alive) for i, alive in lifetimes(ops, graph.inputs, graph.outputs).items()
+                                      if i in activations], len(ops) + 1), 0
+        notes = [f"TFLite Micro cannot run {unrunnable} models; the arena is that of the live activations"]
+    else:
+        head, tail = tflm_arena(ops, tensors, activations, graph.inputs, graph.outputs)
+        unchecked = unchecked_ops(ops)
+        notes = [f"arena bound not checked on ops {', '.join(unchecked)}: measure it with --measure"] if unchecked else []
+    return Inspection(str(path), "tflite", layers, flash_bytes=sum(nbytes(i) for i in constants), activation_bytes=head,
+                      bookkeeping_bytes=tail, notes=notes)

@@ -13,7 +13,7 @@ from .base import Predictor
 
 BACKENDS: Registry[type[Predictor]] = Registry("runtime backend")
 
-from . import keras, litert, onnxruntime  # noqa: E402,F401  (each registers itself)
+from . import keras, litert, onnxruntime, tflm  # noqa: E402,F401  (each registers itself)
 
 
 def detect_backend(path: Path) -> str:

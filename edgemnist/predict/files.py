@@ -33,9 +33,10 @@ def read_digits(image_paths) -> tuple[list[str], np.ndarray, list[str]]:
     return readable, np.array(digits, np.uint8).reshape(-1, 28, 28), unreadable
 
 
-def predict_files(model, image_paths, top_k: int = 1, threads=None, **contract) -> tuple[list[ImagePrediction], list[str]]:
+def predict_files(model, image_paths, top_k: int = 1, threads=None, backend: str | None = None,
+                  **contract) -> tuple[list[ImagePrediction], list[str]]:
     """Predictions for every readable image, and a message for each image that could not be read."""
-    predictor = load(model, threads=threads, **contract)
+    predictor = load(model, threads=threads, backend=backend, **contract)
     readable, digits, unreadable = read_digits(image_paths)
     probabilities = predictor.predict_proba(digits) if readable else np.zeros((0, 10), np.float32)
     labels = predictor.labels

@@ -1,0 +1,52 @@
+"""The "TFLite Micro" table of benchmarks/RESULTS.md: for each TFLite artifact, inspect's arena estimate
+against the arena the real TFLM interpreter needs, TFLM's agreement with LiteRT on the 10,000 test digits
+(top-1 and max int8 difference in LSB), and the time per digit of TFLM's reference kernels beside MACs.
+
+    EDGEMNIST_DATA=../shared/data/mnist nice -n 10 python benchmarks/tflm.py edgemnist/pretrained/*_int8.tflite runs/*/export/*_float32.tflite
+
+The TFLM time is the bare ``set_input`` + ``invoke`` + ``get_output`` call (median of 200 after 20 warm-up
+calls, this machine, one core): a proxy that ranks models as a micro-controller will, not an MCU latency.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+from edgemnist.bench.timing import measure
+from edgemnist.inspect import inspect_model
+from edgemnist.parity import Tolerance, parity
+from edgemnist.predict import load
+
+HEADERS = ["artifact", "MACs", "arena estimate", "arena measured", "estimate / measured", "TFLM vs LiteRT top-1",
+           "max Δ (int8 LSB)", "TFLM µs/digit", "LiteRT µs/digit"]
+
+
+def bare_p50_us(path, backend=None) -> float:
+    predictor = load(path, threads=1, backend=backend)
+    digit = predictor.codec.encode(np.zeros((1, 28, 28), np.uint8))
+    (name, call), = predictor.bare_calls(digit).items()
+    return measure({name: call}, 1, 200, 20)[name]["p50_us"]
+
+
+def row(path) -> list:
+    found = inspect_model(path, measure=True)
+    (comparison,) = parity(path, [path], Tolerance(), backend="tflm")  # the reference is LiteRT, on the same file
+    lsb = "-" if comparison.max_abs_diff_lsb is None else f"{comparison.max_abs_diff_lsb:g}"
+    return [os.path.basename(path), f"{found.macs:,}", f"{found.arena_bytes:,} B", f"{found.arena_measured_bytes:,} B",
+            f"{found.arena_bytes / found.arena_measured_bytes:.3f}", f"{comparison.agreement:.2%}", lsb,
+            f"{bare_p50_us(path, 'tflm'):,.0f}", f"{bare_p50_us(path):,.1f}"]
+
+
+def main(paths) -> None:
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {0})
+    lines = ["| " + " | ".join(HEADERS) + " |", "|---" + "|---:" * (len(HEADERS) - 1) + "|"]
+    lines += ["| " + " | ".join(map(str, row(path))) + " |" for path in paths]
+    print("\n".join(lines))
+    print(f"\nload average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores while measuring")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

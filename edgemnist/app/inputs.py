@@ -1,0 +1,94 @@
+"""What a client may POST to ``/api/predict``, turned into one 28×28 uint8 digit or a clear 4xx.
+
+Three forms: a multipart form with an image file (what the page and ``curl -F image=@digit.png`` send),
+the image bytes themselves (``Content-Type: image/...``), or JSON ``{"digit": [[0..255] × 28] × 28}``.
+Images go through ``edgemnist.predict.images``, the same code path as ``edgemnist predict``.
+"""
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+from starlette.requests import Request
+
+from ..common.errors import EdgemnistError
+from ..contract import SIDE
+from ..predict.images import BlankImage, decode_grayscale, to_mnist_digit
+
+MAX_UPLOAD_BYTES = 10 * 2**20  # a phone photo is 2–8 MiB
+MAX_IMAGE_PIXELS = 50_000_000  # decoded size cap: a small PNG can expand to gigabytes of pixels
+
+
+class ApiError(Exception):
+    """A client error: answered as ``{"error": message}`` with ``status``."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+async def read_body(request: Request, limit: int = MAX_UPLOAD_BYTES) -> bytes:
+    """The request body, refused with 413 as soon as it passes ``limit`` (declared or streamed)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"request body is {int(declared):,} bytes; the limit is {limit:,}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, f"request body is over the limit of {limit:,} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if not body:
+        raise ApiError(400, "empty request: send an image (multipart or image/*) or JSON {\"digit\": 28×28 pixels 0–255}")
+    return body
+
+
+async def uploaded_image(request: Request, body: bytes) -> tuple[bytes, str]:
+    """The first file of a multipart form (parsed from the already size-checked body)."""
+
+    async def replay():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    try:
+        async with Request(request.scope, replay).form(max_files=1, max_fields=10) as form:
+            for value in form.values():
+                if hasattr(value, "read"):
+                    return await value.read(), value.filename or "upload"
+    except ApiError:
+        raise
+    except Exception as exc:  # python-multipart's and Starlette's parse errors have no common base
+        raise ApiError(400, f"malformed multipart form ({type(exc).__name__})") from None
+    raise ApiError(400, "the multipart form has no file: send the image as a file field, e.g. -F image=@digit.png")
+
+
+def digit_from_json(body: bytes) -> np.ndarray:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"malformed JSON ({exc})") from None
+    pixels = data.get("digit") if isinstance(data, dict) else data
+    try:
+        digit = np.array(pixels, dtype=np.float64)
+    except (TypeError, ValueError):
+        digit = None
+    if digit is None or digit.shape != (SIDE, SIDE) or not np.all((digit >= 0) & (digit <= 255)):
+        raise ApiError(400, 'expected JSON {"digit": [[…28 pixels 0–255…] × 28 rows]}')
+    if not np.array_equal(digit, np.round(digit)):
+        raise ApiError(400, "digit pixels must be whole numbers 0–255")
+    return digit.astype(np.uint8)
+
+
+def digit_from_image(data: bytes, name: str) -> np.ndarray:
+    """Raises BlankImage for an image without ink; ApiError(400) for anything that is not an image."""
+    try:
+        return to_mnist_digit(decode_grayscale(io.BytesIO(data), name, MAX_IMAGE_PIXELS))
+    except BlankImage:
+        raise
+    except EdgemnistError as exc:
+        raise ApiError(400, str(exc)) from None
+
+
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()

@@ -1,0 +1,1 @@
+"""How models hold up off-distribution: the MNIST-C corruptions, accuracy per model × corruption, int8 vs float."""

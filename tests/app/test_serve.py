@@ -1,0 +1,65 @@
+"""`edgemnist serve` as a user runs it: without TensorFlow, on loopback by default, the URL printed, a clean
+stop on Ctrl-C, and a bad MODEL refused in one line before anything listens."""
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+
+import httpx
+
+from conftest import BLOCKER, run_cli
+
+NO_TENSORFLOW = "tensorflow,keras,tf2onnx,onnx"  # onnx (the converter's package), not onnxruntime
+
+
+def test_serve_runs_without_tensorflow_on_loopback_and_stops_on_ctrl_c(mnist):
+    command = [sys.executable, "-c", BLOCKER, NO_TENSORFLOW, "serve", "--port", "0"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first_line = server.stdout.readline()
+        url = re.search(r"http://\S+/", first_line)
+        assert url, first_line + server.stderr.read()
+        assert url.group(0).startswith("http://127.0.0.1:")  # loopback unless --host says otherwise
+        with httpx.Client(base_url=url.group(0), timeout=30) as http:
+            assert 'id="canvas"' in http.get("/").text
+            served = [m["name"] for m in http.get("/api/models").json()["models"]]
+            assert "edge_int8.tflite" in served and "edge_int8.onnx" in served
+            answer = http.post("/api/predict", json={"digit": mnist.x_test[0].tolist()}).json()
+            assert answer["label"] == str(mnist.y_test[0])
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=30)
+    finally:
+        server.kill()
+    # exit 0 also proves the blocker's check: no blocked module was imported in the whole run
+    assert server.returncode == 0, err
+    assert out.strip().endswith("stopped") and "Traceback" not in err
+
+
+def test_a_bad_model_path_is_one_line_and_exit_2(tmp_path):
+    result = run_cli("serve", tmp_path / "missing.tflite", "--port", "0")
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "missing.tflite" in result.stderr
+    (tmp_path / "notes.onnx").write_text("not a model")
+    result = run_cli("serve", tmp_path / "notes.onnx", "--port", "0")
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_two_models_with_one_name_are_refused(tmp_path):
+    from edgemnist.pretrained import pretrained_dir
+
+    copy = tmp_path / "edge_int8.onnx"
+    copy.write_bytes((pretrained_dir() / "edge_int8.onnx").read_bytes())
+    result = run_cli("serve", pretrained_dir() / "edge_int8.onnx", copy, "--port", "0")
+    assert result.exit_code == 2 and "rename one" in result.stderr
+
+
+def test_a_busy_port_is_one_line_and_exit_2():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = run_cli("serve", "--port", taken.getsockname()[1])
+    assert result.exit_code == 2 and "cannot listen" in result.stderr
