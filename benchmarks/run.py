@@ -17,6 +17,7 @@ from pathlib import Path
 from edgemnist.bench.report import markdown_report, write_plot
 from edgemnist.bench.runner import bench
 from edgemnist.common.files import write_json
+from edgemnist.common.render import human_bytes
 from predictor_overhead import overhead_lines
 from results_file import write_section
 
@@ -39,7 +40,7 @@ def headline(report) -> list[str]:
         ratio = row.bare_ratio(1)
         if row.error or row.backend == "keras":
             continue
-        lines.append(f"| {row.name} | {row.p50(1)} | {ratio} | {row.accuracy:.2%} | {row.file_bytes / 1024:.1f} KB |")
+        lines.append(f"| {row.name} | {row.p50(1)} | {ratio} | {row.accuracy:.2%} | {human_bytes(row.file_bytes)} |")
     return ["| artifact | p50 µs, batch 1 | predictor / bare | accuracy | size |", "|---|---:|---:|---:|---:|", *lines]
 
 

@@ -1,4 +1,5 @@
-"""The one-command job: train → export every format → parity → bench, everything under one folder."""
+"""The one-command job: train → export every format → parity → explain and robustness → bench, everything under
+one folder (the corrupted MNIST-C digits are cached in ~/.cache/edgemnist/mnist-c, shared by every run)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -32,13 +33,13 @@ def run_pipeline(out, arch="seed", epochs=None, seed=0, batches=(1, 64), threads
     from .train import train
 
     out = ensure_dir(out)
-    progress.say(f"1/4 training {arch}")
+    progress.say(f"1/5 training {arch}")
     trained = train(arch, epochs, None, seed, out / "model", data_dir, progress=progress.indented())  # None: the arch's recipe
     progress.say(f"    test accuracy {trained.test_accuracy:.2%} after {trained.epochs} epochs")
-    progress.say("2/4 exporting every format")
+    progress.say("2/5 exporting every format")
     exported = export(trained.model_path, ["all"], None, out / "export", data_dir=data_dir, progress=progress.indented())
     artifacts = [Path(exported.out) / a.file for a in exported.artifacts if a.passed is not None]
-    progress.say("3/4 parity against the Keras model")
+    progress.say("3/5 parity against the Keras model")
     comparisons = [
         comparison
         for quantization, tolerance in TOLERANCES.items()
@@ -46,8 +47,9 @@ def run_pipeline(out, arch="seed", epochs=None, seed=0, batches=(1, 64), threads
                                  progress=progress.indented())
     ]
     write_json(out / "parity.json", {"results": [c.to_dict() for c in comparisons]})
+    progress.say("4/5 explaining the int8 artifacts; robustness under MNIST-C")
     explained, robustness_files = look_behind_parity(out, trained.model_path, artifacts, data_dir, progress.indented())
-    progress.say("4/4 benchmarking every artifact and the Keras baselines")
+    progress.say("5/5 benchmarking every artifact and the Keras baselines")
     report = bench([trained.model_path, *artifacts], batches, threads, None, runs, 20, 600, trained.model_path, data_dir,
                    progress=progress.indented())
     bench_json = write_json(out / "bench.json", report.to_dict())

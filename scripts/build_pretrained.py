@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 from pathlib import Path
 
-from edgemnist.common.files import sha256_file, write_json
+from edgemnist.common.files import sha256_file, write_bytes, write_json
 from edgemnist.common.progress import TerminalProgress
 from edgemnist.common.versions import tool_versions
 from edgemnist.export.runner import export
@@ -37,8 +36,7 @@ def build(arch: str, work: Path, progress) -> list[dict]:
         raise SystemExit(f"{arch}: export failed validation: {[a.file for a in report.failed]}")
     entries = []
     for artifact in report.artifacts:
-        shipped = pretrained_dir() / artifact.file
-        shutil.copyfile(Path(report.out) / artifact.file, shipped)
+        shipped = write_bytes(pretrained_dir() / artifact.file, (Path(report.out) / artifact.file).read_bytes())
         entries.append({
             "file": artifact.file, "arch": arch, "format": artifact.format, "quantization": artifact.quantization,
             "accuracy": round(artifact.validation["accuracy"], 4), "keras_accuracy": round(trained.test_accuracy, 4),

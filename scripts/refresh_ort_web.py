@@ -39,9 +39,14 @@ def refresh(version: str) -> None:
             (staged / "VERSION").write_text(
                 f"onnxruntime-web {package['version']} from npm, {package['license']} licence, by Microsoft Corporation\n"
             )
+        # copy beside the target, then swap: an interrupted refresh never leaves a half copy as the page's files
+        incoming, outgoing = TARGET.with_name(TARGET.name + ".incoming"), TARGET.with_name(TARGET.name + ".outgoing")
+        shutil.rmtree(incoming, ignore_errors=True)
+        shutil.copytree(staged, incoming)
         if TARGET.exists():
-            shutil.rmtree(TARGET)
-        shutil.copytree(staged, TARGET)
+            TARGET.rename(outgoing)
+        incoming.rename(TARGET)
+        shutil.rmtree(outgoing, ignore_errors=True)
     total = sum(f.stat().st_size for f in TARGET.iterdir())
     print(f"onnxruntime-web {version} → {TARGET} ({total / 2**20:.1f} MiB)")
 

@@ -88,3 +88,9 @@ def test_an_internal_error_has_its_own_exit_code_and_says_how_to_see_the_traceba
     assert result.exit_code == 3
     assert result.stderr.count("\n") == 1 and "KeyError" in result.stderr and "--verbose" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_calibration_larger_than_the_balanced_training_set_is_one_line(tmp_path, trained, data_dir):
+    result = run_cli("export", trained.model_path, "--calibration", 60000, "--out", tmp_path, "--data", data_dir, "--quiet")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "--calibration can be at most 54,210" in result.stderr

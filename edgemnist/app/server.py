@@ -196,6 +196,7 @@ async def start_thread_pool(app):
 
 def bound_socket(host: str, port: int) -> socket.socket:
     """Bind and listen before serving, so a busy port is one clear error and port 0 gets a real port to print."""
+    sock = None
     try:
         family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)[0]
         # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and without it
@@ -205,6 +206,8 @@ def bound_socket(host: str, port: int) -> socket.socket:
         sock.bind(address)
         sock.listen(BACKLOG)  # listening now, so a client that reads the printed URL at once is queued, not refused
     except OSError as exc:
+        if sock is not None:
+            sock.close()
         raise EdgemnistError(f"cannot listen on {host}:{port} ({first_line(exc)}); pick another --port or --host") from None
     return sock
 

@@ -104,12 +104,16 @@ def asked(board: Board, module: str, *args, models, timeout: float, **streams) -
     return process
 
 
-def answer(process: subprocess.CompletedProcess) -> dict:
-    """The JSON our module printed: the last line of the output (a login banner or .bashrc may print before it)."""
+def answer(process: subprocess.CompletedProcess, *keys: str) -> dict:
+    """The JSON our module printed: the last line of the output (a login banner or .bashrc may print before it),
+    holding ``keys``; anything else is the board's failure, reported on its rows."""
     try:
-        return json.loads(process.stdout.strip().splitlines()[-1])
+        found = json.loads(process.stdout.strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
-        raise BoardError(f"unexpected answer from the board: {process.stdout.strip()[-100:]!r}") from None
+        found = None
+    if not isinstance(found, dict) or not all(key in found for key in keys):
+        raise BoardError(f"unexpected answer from the board: {process.stdout.strip()[-100:]!r}")
+    return found
 
 
 def identify(board: Board, models, timeout: float) -> dict:
@@ -118,7 +122,7 @@ def identify(board: Board, models, timeout: float) -> dict:
     upgrade = f"on the board run {board.python} -m {install_advice(models, __version__)}"
     if not process.stdout.strip():  # an edgemnist from before the board probe existed
         raise BoardError(f"the board's edgemnist is older than this one: {upgrade}")
-    machine = answer(process)
+    machine = answer(process, "hostname", "cpu", "python")
     theirs = machine.get("versions", {}).get("edgemnist")
     if theirs != __version__:
         raise BoardError(f"version mismatch: edgemnist {theirs} on the board, {__version__} here; {upgrade}")
@@ -129,7 +133,7 @@ def identify(board: Board, models, timeout: float) -> dict:
 def copy_files(board: Board, names: dict[str, str], timeout: float, models) -> tuple[str, list[str]]:
     """Bring the files ``names`` ({local path: cache name}) to the board's cache unless an intact copy is
     there; return the board's cache folder and the names copied."""
-    present = answer(asked(board, "cache", "check", *names.values(), models=models, timeout=timeout))
+    present = answer(asked(board, "cache", "check", *names.values(), models=models, timeout=timeout), "present", "folder")
     copied = []
     for path, name in names.items():
         if name not in present["present"]:

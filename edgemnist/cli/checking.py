@@ -8,17 +8,15 @@ import click
 
 from ..common.errors import EdgemnistError, ValidationFailed
 from . import cli
-from .options import (backend_option, contract_kwargs, contract_options, data_option, echo_json, progress_for, quiet_option,
-                      threads_option)
-
-TEST_IMAGES = 10_000
+from .options import (backend_option, contract_kwargs, contract_options, data_option, echo_json, json_file_option, limit_option,
+                      progress_for, quiet_option, threads_option)
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, metavar="[MODEL] IMAGE...")
 @click.option("--top-k", type=click.IntRange(1, 10), default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per image (path, label, probabilities).")
-@threads_option
+@threads_option()
 @backend_option
 @contract_options
 def predict(paths, top_k, as_json, threads, backend, input_scale, normalize):
@@ -52,8 +50,8 @@ def predict(paths, top_k, as_json, threads, backend, input_scale, normalize):
 @cli.command()
 @click.argument("model", type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (top-level 'accuracy' key).")
-@click.option("--limit", type=click.IntRange(1, TEST_IMAGES), default=None, help="Evaluate on the first N test images.")
-@threads_option
+@limit_option
+@threads_option()
 @backend_option
 @contract_options
 @quiet_option
@@ -81,9 +79,9 @@ def evaluate(model, as_json, limit, threads, backend, input_scale, normalize, qu
 @click.option("--atol", type=click.FloatRange(0, 1), default=None, help="Max |Δp| over all probabilities (off by default).")
 @click.option("--max-lsb", type=click.FloatRange(0, 255), default=None,
               help="Max |Δ| of an int8 output in quantization steps (off by default; 32 with --backend tflm).")
-@click.option("--limit", type=click.IntRange(1, TEST_IMAGES), default=None, help="Use the first N test images.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Also write the results as JSON to this file.")
-@threads_option
+@limit_option
+@json_file_option
+@threads_option()
 @backend_option
 @contract_options
 @quiet_option

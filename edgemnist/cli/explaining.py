@@ -4,23 +4,22 @@ from __future__ import annotations
 import click
 
 from . import cli
-from .options import data_option, echo_json, progress_for, quiet_option, threads_option
-
-TEST_IMAGES = 10_000
+from .options import (TEST_IMAGES, calibration_option, data_option, echo_json, limit_option, progress_for, quiet_option,
+                      threads_option)
 
 
 @cli.command()
 @click.argument("models", nargs=-1, required=True, type=click.Path())
 @click.option("--severity", type=click.IntRange(1, 5), default=None,
               help="One severity for every corruption that has one (default: each corruption's severity in MNIST-C).")
-@click.option("--limit", type=click.IntRange(1, TEST_IMAGES), default=None, help="Use the first N test images.")
+@limit_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random corruptions.")
 @click.option("--out", type=click.Path(file_okay=False), default="robustness", show_default=True,
               help="Folder for robustness.json, robustness.md and robustness.png.")
 @click.option("--cache", type=click.Path(file_okay=False), default=None,
               help="Folder for the corrupted test sets (default: ~/.cache/edgemnist/mnist-c).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of tables.")
-@threads_option
+@threads_option()
 @quiet_option
 @data_option
 def robustness(models, severity, limit, seed, out, cache, as_json, threads, quiet, data_dir):
@@ -51,13 +50,12 @@ def robustness(models, severity, limit, seed, out, cache, as_json, threads, quie
 @click.argument("candidate", type=click.Path())
 @click.option("--out", type=click.Path(file_okay=False), default="explain", show_default=True,
               help="Folder for explain.json, explain.md, gallery.png and abs_diff.png.")
-@click.option("--limit", type=click.IntRange(1, TEST_IMAGES), default=None, help="Use the first N test images.")
+@limit_option
 @click.option("--debug-images", type=click.IntRange(10, TEST_IMAGES), default=500, show_default=True,
               help="Test digits the per-layer debugger runs.")
-@click.option("--calibration", type=click.IntRange(10), default=None,
-              help="Calibration digits the candidate was quantized with (default: the exporter's 300).")
+@calibration_option
 @click.option("--json", "as_json", is_flag=True, help="Print explain.json instead of the summary.")
-@threads_option
+@threads_option()
 @quiet_option
 @data_option
 def explain(reference, candidate, out, limit, debug_images, calibration, as_json, threads, quiet, data_dir):

@@ -5,20 +5,20 @@ import click
 
 from ..common.errors import ValidationFailed
 from . import cli
-from .options import (backend_option, contract_kwargs, contract_options, data_option, echo_json, parse_int_list, progress_for,
-                      quiet_option)
+from .options import (backend_option, contract_kwargs, contract_options, data_option, echo_json, json_file_option, parse_int_list,
+                      progress_for, quiet_option, runs_option, threads_option)
 
 
 @cli.command()
 @click.argument("models", nargs=-1, required=True, type=click.Path())
 @click.option("--batch", "batches", default="1,64", show_default=True, callback=parse_int_list, help="Batch sizes, comma-separated.")
-@click.option("--threads", type=click.IntRange(1, 256), default=1, show_default=True, help="Runtime threads.")
+@threads_option(default=1)
 @click.option("--cores", default=None, callback=parse_int_list, help="Pin each worker to these CPU cores (e.g. 0), as on a small board.")
-@click.option("--runs", type=click.IntRange(10, 1_000_000), default=200, show_default=True, help="Timed calls per batch size.")
+@runs_option
 @click.option("--warmup", type=click.IntRange(0, 100_000), default=20, show_default=True)
 @click.option("--timeout", type=click.FloatRange(1, 86_400), default=300, show_default=True, help="Seconds before a worker is killed.")
 @click.option("--reference", type=click.Path(), default=None, help="Model to measure agreement and max |Δp| against.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None, help="Write the report as JSON to this file.")
+@json_file_option
 @click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False), default=None, help="Write the report as Markdown to this file.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Write PNG plots to this file (needs edgemnist[plot]).")
 @click.option("--on", "boards", multiple=True, is_eager=True, metavar="[USER@]HOST[:PORT]",
@@ -41,7 +41,7 @@ def bench(models, batches, threads, cores, runs, warmup, timeout, reference, jso
     \b
     Examples:
       edgemnist bench export/*.tflite export/*.onnx --threads 1 --cores 0
-      edgemnist bench models/seed.keras export/seed_int8.tflite --reference models/seed.keras --json b.json --plot b.png
+      edgemnist bench models/seed.keras export/seed_int8.tflite --reference models/seed.keras --json-file b.json --plot b.png
       edgemnist bench export/seed_int8.tflite --on pi@raspberrypi.local --on pi@pi5 --cores 0 --markdown boards.md
     """
     from ..bench.report import text_report, write_markdown, write_plot

@@ -81,8 +81,22 @@ def progress_for(quiet: bool) -> TerminalProgress:
     return TerminalProgress(quiet)
 
 
-def threads_option(func):
-    return click.option("--threads", type=click.IntRange(1), default=None, help="Runtime threads (default: the runtime's own).")(func)
+TEST_IMAGES = 10_000
+TRAINING_IMAGES = 60_000
+
+limit_option = click.option("--limit", type=click.IntRange(1, TEST_IMAGES), default=None, help="Use the first N test images.")
+runs_option = click.option("--runs", type=click.IntRange(10, 1_000_000), default=200, show_default=True,
+                           help="Timed calls per batch size.")
+calibration_option = click.option("--calibration", type=click.IntRange(10, TRAINING_IMAGES), default=300, show_default=True,
+                                  help="Training digits (class-balanced, fixed) that calibrate int8.")
+json_file_option = click.option("--json-file", "json_path", type=click.Path(dir_okay=False), default=None,
+                                 help="Also write the results as JSON to this file (--json, where a command has it, prints JSON).")
+
+
+def threads_option(default=None):
+    """--threads everywhere; timing commands default to 1 thread so that their figures are reproducible."""
+    help_text = "Runtime threads" + (" (default: the runtime's own)." if default is None else ".")
+    return click.option("--threads", type=click.IntRange(1, 256), default=default, show_default=default is not None, help=help_text)
 
 
 def backend_option(func):
@@ -137,9 +151,10 @@ def parse_int_list(ctx, param, value):
         raise click.BadParameter("expected comma-separated whole numbers, e.g. 1,8,64") from None
     if not numbers or min(numbers) < (0 if param.name == "cores" else 1):
         raise click.BadParameter("expected comma-separated whole numbers, e.g. 1,8,64")
-    if param.name == "cores" and not ctx.params.get("boards"):  # with bench --on, the board's worker checks its own cores
+    if param.name == "cores":
         available = sorted(os.sched_getaffinity(0))
-        if not set(numbers) <= set(available):
+        local = not ctx.params.get("boards")  # with bench --on, the board's worker checks its own cores
+        if local and not set(numbers) <= set(available):
             raise click.BadParameter(f"this machine offers cores {','.join(map(str, available))}")
     elif max(numbers) > MAX_BATCH:
         raise click.BadParameter(f"a batch size is at most {MAX_BATCH}")

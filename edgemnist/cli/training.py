@@ -7,9 +7,8 @@ from ..common.errors import ValidationFailed
 from ..export import QUANTIZATIONS, format_names
 from ..models import ARCHITECTURES
 from . import cli
-from .options import data_option, parse_int_list, progress_for, quiet_option
-
-TRAINING_IMAGES = 60_000  # int8 calibration draws from MNIST's training set
+from .options import (TRAINING_IMAGES, calibration_option, data_option, parse_int_list, progress_for, quiet_option, runs_option,
+                      threads_option)
 
 
 @cli.command()
@@ -44,8 +43,7 @@ def train(arch, epochs, batch_size, seed, out, train_limit, quiet, data_dir):
 @click.option("--quantize", type=click.Choice(["none", *QUANTIZATIONS[1:]]), is_flag=False, flag_value="int8", default=None,
               help="Quantization; a bare --quantize means full int8 (int8 input and output).")
 @click.option("--out", type=click.Path(file_okay=False), default="export", show_default=True)
-@click.option("--calibration", type=click.IntRange(10, TRAINING_IMAGES), default=300, show_default=True,
-              help="Training images (class-balanced, fixed) used to calibrate int8.")
+@calibration_option
 @click.option("--no-validate", is_flag=True, help="Skip the comparison with the Keras model.")
 @quiet_option
 @data_option
@@ -75,8 +73,8 @@ def export(model, formats, quantize, out, calibration, no_validate, quiet, data_
 @click.option("--epochs", type=click.IntRange(1, 1000), default=None, help="Default: the architecture's recipe (seed: 10).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--batch", "batches", default="1,64", show_default=True, callback=parse_int_list, help="Bench batch sizes, comma-separated.")
-@click.option("--threads", type=click.IntRange(1), default=1, show_default=True)
-@click.option("--runs", type=click.IntRange(10), default=200, show_default=True)
+@threads_option(default=1)
+@runs_option
 @quiet_option
 @data_option
 def pipeline(out, arch, epochs, seed, batches, threads, runs, quiet, data_dir):

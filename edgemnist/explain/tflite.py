@@ -88,12 +88,14 @@ def keras_layer_names(tensor_names: list[str], layer_names: list[str]) -> list[s
 
 def candidate_tensors(candidate_path) -> tuple[dict, dict]:
     """{tensor name: detail} and {output tensor index: weight tensor index} of the candidate model."""
-    from ..inspect.tflite import open_interpreter
+    from pathlib import Path
+
+    from ..inspect.tflite import open_interpreter, read_graph
 
     interpreter = open_interpreter(candidate_path)
     details = {d["name"]: d for d in interpreter.get_tensor_details()}
-    weights = {int(op["outputs"][0]): int(op["inputs"][1]) for op in interpreter._get_ops_details()
-               if op["op_name"] in WEIGHTED_OPS}
+    ops = read_graph(Path(candidate_path).read_bytes()).ops  # the flatbuffer's op list, through the public schema
+    weights = {int(op["outputs"][0]): int(op["inputs"][1]) for op in ops if op["op_name"] in WEIGHTED_OPS}
     return details, {"interpreter": interpreter, "weights": weights}
 
 

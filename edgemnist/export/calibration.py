@@ -15,6 +15,9 @@ def representative_indices(labels: np.ndarray, count: int) -> np.ndarray:
         raise EdgemnistError("--calibration needs at least 10 images (one per class)")
     order = np.random.default_rng(CALIBRATION_SEED).permutation(len(labels))
     per_class = [order[labels[order] == c] for c in range(10)]
+    most = 10 * min(len(members) for members in per_class)  # class-balanced: the smallest class sets the limit
+    if count > most:
+        raise EdgemnistError(f"--calibration can be at most {most:,} here ({most // 10:,} training images of each digit)")
     return np.sort([per_class[rank % 10][rank // 10] for rank in range(count)])
 
 

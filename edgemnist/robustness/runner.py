@@ -67,7 +67,8 @@ def corrupted_set(name: str, digits: np.ndarray, severity: int | None, seed: int
     digest = hashlib.sha256(digits.tobytes()).hexdigest()[:16]
     path = cache / f"{name}-s{level}-seed{seed}-v{VERSION}-{digest}.npz" if cache else None
     if path and path.exists():
-        return np.load(path)["images"]
+        with np.load(path) as cached:
+            return cached["images"]
     images = corruption(digits, severity, seed)
     if path:
         import io

@@ -111,7 +111,7 @@ def test_bench_exits_1_when_a_row_failed_and_writes_the_report_anyway(tmp_path, 
     junk = tmp_path / "junk.tflite"
     junk.write_bytes(b"\x00\x00\x00\x00TFL3" + b"\x00" * 64)
     out = tmp_path / "bench.json"
-    result = run_cli("bench", junk, "--batch", "1", "--runs", 10, "--warmup", 1, "--data", data_dir, "--json", out)
+    result = run_cli("bench", junk, "--batch", "1", "--runs", 10, "--warmup", 1, "--data", data_dir, "--json-file", out)
     assert result.exit_code == 1 and "Traceback" not in result.stderr
     assert "1 of 1 models could not be measured: junk.tflite" in result.stderr
     assert "not a valid TFLite model" in json.loads(out.read_text())["rows"][0]["error"]
@@ -135,7 +135,7 @@ def test_a_missing_runtime_is_reported_on_its_row(tmp_path, artifact_paths, data
 def test_bench_cli_writes_every_report(tmp_path, artifact_paths, data_dir):
     out = {kind: tmp_path / f"bench.{kind}" for kind in ("json", "md", "png")}
     result = run_cli("bench", artifact_paths["seed_int8.onnx"], "--batch", "1", "--runs", 10, "--warmup", 1, "--data", data_dir,
-                     "--json", out["json"], "--markdown", out["md"], "--plot", out["png"])
+                     "--json-file", out["json"], "--markdown", out["md"], "--plot", out["png"])
     assert result.exit_code == 0, result.stderr
     data = json.loads(out["json"].read_text())
     assert data["schema_version"] == 1 and data["rows"][0]["latency"]["1"]["predictor"]["p99_us"] > 0

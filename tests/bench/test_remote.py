@@ -42,7 +42,7 @@ def fleet(sshd, board_python, data_dir, tmp_path_factory):
     boards = [sshd.target, f"{sshd.user}@localhost:{sshd.port}"]
     result = run_cli("bench", EDGE, SEED, "--reference", SEED, "--on", boards[0], "--on", boards[1], "--remote-python", board_python,
                      *sshd.cli_options(), "--batch", "1,8", "--runs", 20, "--warmup", 2, "--cores", 0, "--data", data_dir,
-                     "--json", out / "bench.json", "--markdown", out / "bench.md", "--plot", out / "bench.png")
+                     "--json-file", out / "bench.json", "--markdown", out / "bench.md", "--plot", out / "bench.png")
     return result, json.loads((out / "bench.json").read_text()), out, boards
 
 
@@ -103,7 +103,7 @@ def test_a_second_run_reuses_the_copied_files(fleet, sshd, board_python, data_di
 def test_an_unreachable_board_is_an_error_row_and_exit_1(sshd, data_dir, tmp_path):
     target = f"root@127.0.0.1:{free_port()}"  # nothing listens there
     process = subprocess.run([sys.executable, "-m", "edgemnist.cli", "bench", str(EDGE), "--on", target, *sshd.cli_options(),
-                              "--quiet", "--data", data_dir, "--json", str(tmp_path / "out.json")], capture_output=True, text=True)
+                              "--quiet", "--data", data_dir, "--json-file", str(tmp_path / "out.json")], capture_output=True, text=True)
     assert process.returncode == 1
     assert process.stderr == f"error: 1 of 1 models could not be measured: {target} edge_int8.tflite\n"
     error = json.loads((tmp_path / "out.json").read_text())["rows"][0]["error"]
@@ -208,7 +208,7 @@ def test_a_bad_board_name_is_refused(target):
 def test_cores_are_the_boards_to_check(sshd, board_python, data_dir, tmp_path):
     # --cores names the board's cores: this machine does not refuse one it lacks, the board's worker does.
     result = run_cli("bench", EDGE, "--cores", 999, "--on", sshd.target, "--remote-python", board_python, *sshd.cli_options(),
-                     "--runs", 10, "--batch", 1, "--quiet", "--data", data_dir, "--json", tmp_path / "out.json")
+                     "--runs", 10, "--batch", 1, "--quiet", "--data", data_dir, "--json-file", tmp_path / "out.json")
     assert result.exit_code == 1
     assert json.loads((tmp_path / "out.json").read_text())["rows"][0]["error"].startswith("cannot pin to cores [999]: this machine offers [0")
 
@@ -216,3 +216,14 @@ def test_cores_are_the_boards_to_check(sshd, board_python, data_dir, tmp_path):
 def test_a_missing_python_on_the_board_is_named(sshd, data_dir):
     report = bench([EDGE], on=[sshd.target], remote_python="/nowhere/python3", ssh_options=sshd.ssh_options(), data_dir=data_dir, **FAST)
     assert report.rows[0].error.startswith("/nowhere/python3 not found on the board: ")
+
+
+def test_a_board_answer_without_the_expected_fields_is_that_boards_error():
+    from edgemnist.bench.remote import BoardError, answer
+
+    process = subprocess.CompletedProcess([], 0, stdout='a login banner\n{"hostname": "pi"}\n', stderr="")
+    assert answer(process, "hostname")["hostname"] == "pi"
+    with pytest.raises(BoardError, match="unexpected answer"):
+        answer(process, "hostname", "cpu")
+    with pytest.raises(BoardError, match="unexpected answer"):
+        answer(subprocess.CompletedProcess([], 0, stdout="[1, 2]\n", stderr=""), "hostname")

@@ -1,4 +1,3 @@
-import shutil
 import subprocess
 
 import pytest
@@ -7,7 +6,6 @@ from conftest import run_cli
 from edgemnist.export.c import c_header, c_identifier, c_source
 
 
-@pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler on this machine")
 def test_c_export_compiles_and_holds_the_int8_model(exported, artifact_paths, tmp_path):
     source = artifact_paths["seed_int8.tflite"].with_suffix(".c")
     header = source.with_suffix(".h")

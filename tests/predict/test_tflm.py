@@ -118,7 +118,7 @@ def test_cli_backend_tflm_on_evaluate_predict_and_parity(digit_png, data_dir):
 def test_bench_backend_tflm_rows(artifact_paths, data_dir, tmp_path):
     path = artifact_paths["seed_int8.tflite"]
     out = tmp_path / "bench.json"
-    result = run_cli("bench", path, "--backend", "tflm", "--batch", "1", "--runs", "10", "--warmup", "0", "--json", out,
+    result = run_cli("bench", path, "--backend", "tflm", "--batch", "1", "--runs", "10", "--warmup", "0", "--json-file", out,
                      "--markdown", tmp_path / "bench.md", "--data", data_dir, "--quiet")
     assert result.exit_code == 0, result.stderr
     (row,) = json.loads(out.read_text())["rows"]

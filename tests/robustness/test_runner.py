@@ -28,11 +28,10 @@ def test_cli_reports_every_corruption_and_int8_against_float(artifact_paths, tmp
     pairs = {(d["int8"].rsplit("/", 1)[-1], d["float"].rsplit("/", 1)[-1]) for d in report["differences"]}
     assert pairs == {("seed_int8.tflite", "seed_float32.tflite"), ("seed_int8.onnx", "seed_float32.onnx")}
     for d in report["differences"]:
-        assert round((d["int8_accuracy"] - d["float_accuracy"]) * 100, 4) == d["difference"]
         assert d["only_int8_right"] - d["only_float_right"] == round(d["difference"] / 100 * 200)
     for name in ("robustness.json", "robustness.md", "robustness.png"):
         assert (tmp_path / "out" / name).stat().st_size > 0
-    assert (tmp_path / "cache").glob("*.npz")
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 15  # one cached set per corruption
 
 
 def test_runs_on_a_device_with_only_a_runtime(artifact_paths, tmp_path, data_dir):
