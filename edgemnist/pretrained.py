@@ -28,19 +28,15 @@ def installed_runtimes() -> list[str]:
     return [fmt for fmt, module in (("tflite", "ai_edge_litert"), ("onnx", "onnxruntime")) if find_spec(module)]
 
 
-# The model used when none is named: the micro-controller model (more accurate than edge with a quarter of its
-# MACs, benchmarks/RESULTS.md) from the release that ships it; edge in the installs shipped before it.
-DEFAULT_ARCHITECTURES = ("mcu", "edge")
+# The model used when none is named: the micro-controller model, more accurate than edge with a quarter of its
+# MACs (benchmarks/RESULTS.md).
+DEFAULT_ARCH = "mcu"
 
 
-def default_model(arch: str | None = None) -> Path:
-    """The shipped int8 model of ``arch`` (default: the first of DEFAULT_ARCHITECTURES shipped) for whichever
-    runtime is installed (LiteRT first)."""
+def default_model(arch: str = DEFAULT_ARCH) -> Path:
+    """The shipped int8 model of ``arch`` for whichever runtime is installed (LiteRT first)."""
     manifest = shipped_manifest()
     runtimes = installed_runtimes()
-    if arch is None:
-        shipped = {entry["arch"] for entry in manifest["models"]}
-        arch = next((name for name in DEFAULT_ARCHITECTURES if name in shipped), DEFAULT_ARCHITECTURES[0])
     for fmt in runtimes:
         for entry in manifest["models"]:
             if entry["arch"] == arch and entry["format"] == fmt:

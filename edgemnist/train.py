@@ -38,9 +38,13 @@ class TrainResult:
 
 
 def seed_everything(seed: int) -> None:
-    """Python, NumPy and TensorFlow seeds plus deterministic kernels: same command, same model."""
+    """Python, NumPy and TensorFlow seeds plus deterministic kernels: same command, same model. Keras' layer-name
+    counters restart too, so a model trained after others in one process is named, and exports byte for byte,
+    as in a fresh process."""
     tf = import_tensorflow()
-    import_keras().utils.set_random_seed(seed)
+    keras = import_keras()
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
 
 

@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from edgemnist.train import find_latest_model, train
@@ -20,6 +21,12 @@ def test_same_seed_same_model(tmp_path, data_dir):
     runs = [train("seed", epochs=1, seed=3, out=tmp_path / str(i), data_dir=data_dir, train_limit=3000) for i in range(2)]
     assert round(runs[0].test_accuracy, 4) == round(runs[1].test_accuracy, 4)
     assert runs[0].history == runs[1].history
+    # the second model of the process has the same layer names and weights as the first: its exports are identical
+    import keras
+
+    first, second = (keras.saving.load_model(run.model_path, compile=False) for run in runs)
+    assert [layer.name for layer in first.layers] == [layer.name for layer in second.layers]
+    assert all(np.array_equal(a, b) for a, b in zip(first.get_weights(), second.get_weights()))
 
 
 def test_interrupted_save_leaves_no_model(tmp_path, data_dir, monkeypatch):
