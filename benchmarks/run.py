@@ -17,6 +17,7 @@ from pathlib import Path
 from edgemnist.bench.report import markdown_report, write_plot
 from edgemnist.bench.runner import bench
 from edgemnist.common.files import write_json
+from edgemnist.common.progress import TerminalProgress
 from edgemnist.common.render import human_bytes
 from predictor_overhead import overhead_lines
 from results_file import write_section
@@ -57,7 +58,7 @@ def main() -> None:
             label = f"{Path(run).name}, {configuration['name']}"
             print(f"== {label}", file=sys.stderr, flush=True)
             report = bench(models, config["batches"], configuration["threads"], configuration["cores"], config["timed_calls"],
-                           config["warmup"], 600, reference, progress=lambda m: print("   " + m, file=sys.stderr, flush=True))
+                           config["warmup"], 600, reference, progress=TerminalProgress().indented())
             plot = HERE / f"{Path(run).name}_{index}.png"
             write_plot(report, plot)
             raw[label] = report.to_dict()
