@@ -7,6 +7,7 @@ arena the real TensorFlow Lite Micro interpreter needs.
 Writes OUT/search.json and prints the Markdown table for benchmarks/RESULTS.md. The load average is recorded
 around each training, since the time budget (≤ 3× the seed's training time) is only fair on a quiet machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,9 +23,18 @@ from edgemnist.models import ARCHITECTURES, architecture, conv_bn_relu
 from edgemnist.predict.tflm import measure_arena
 from edgemnist.train import train
 
-TARGETS = {"accuracy": 0.9940, "parameters": 20_000, "macs": 1_500_000, "file_bytes": 32 * 1024, "arena_bytes": 24 * 1024}
+TARGETS = {
+    "accuracy": 0.9940,
+    "parameters": 20_000,
+    "macs": 1_500_000,
+    "file_bytes": 32 * 1024,
+    "arena_bytes": 24 * 1024,
+}
 # Every candidate trains with the chosen architecture's recipe, so the table compares architectures only.
-MCU_RECIPE = {name: getattr(ARCHITECTURES.get("mcu"), name) for name in ("augment", "epochs", "batch_size", "learning_rate", "warmup")}
+MCU_RECIPE = {
+    name: getattr(ARCHITECTURES.get("mcu"), name)
+    for name in ("augment", "epochs", "batch_size", "learning_rate", "warmup")
+}
 
 
 def separable_bn_relu(layers, x, filters):
@@ -55,7 +65,9 @@ def build_same(keras):
     return head(keras, inputs, x, "mcu_same")
 
 
-@architecture("mcu_separable", "candidate: conv 16 | pool | separable 32-32 | pool | separable 64-64, GAP", **MCU_RECIPE)
+@architecture(
+    "mcu_separable", "candidate: conv 16 | pool | separable 32-32 | pool | separable 64-64, GAP", **MCU_RECIPE
+)
 def build_separable(keras):
     layers, inputs = keras.layers, keras.Input(shape=(28, 28, 1), name="digits")
     x = conv_bn_relu(layers, inputs, 16)
@@ -73,30 +85,55 @@ def load_average() -> float:
 def measure(arch: str, out: Path, data_dir: str | None) -> dict:
     load_before = load_average()
     trained = train(arch, seed=0, out=out / arch, data_dir=data_dir)
-    row = {"arch": arch, "epochs": trained.epochs, "batch_size": trained.batch_size, "train_s": trained.wall_time_s,
-           "load_before": load_before, "load_after": load_average(), "keras_accuracy": trained.test_accuracy}
+    row = {
+        "arch": arch,
+        "epochs": trained.epochs,
+        "batch_size": trained.batch_size,
+        "train_s": trained.wall_time_s,
+        "load_before": load_before,
+        "load_after": load_average(),
+        "keras_accuracy": trained.test_accuracy,
+    }
     if arch == "seed":
         return row
     report = export(trained.model_path, ["tflite"], "int8", out / arch / "export", data_dir=data_dir)
     artifact = Path(report.out) / report.artifacts[0].file
     inspection = inspect_model(artifact)
-    row.update(file=str(artifact), int8_accuracy=report.artifacts[0].validation["accuracy"], parameters=inspection.parameters,
-               macs=inspection.macs, file_bytes=inspection.file_bytes, arena_estimate_bytes=inspection.arena_bytes,
-               arena_bytes=measure_arena(artifact))
+    row.update(
+        file=str(artifact),
+        int8_accuracy=report.artifacts[0].validation["accuracy"],
+        parameters=inspection.parameters,
+        macs=inspection.macs,
+        file_bytes=inspection.file_bytes,
+        arena_estimate_bytes=inspection.arena_bytes,
+        arena_bytes=measure_arena(artifact),
+    )
     return row
 
 
 def markdown(rows: list[dict]) -> str:
     seed_s = next((r["train_s"] for r in rows if r["arch"] == "seed"), None)
-    lines = ["| candidate | epochs × batch | train s (× seed) | load avg before/after | Keras acc | int8 acc | params | MACs | file | TFLM arena |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| candidate | epochs × batch | train s (× seed) | load avg before/after | Keras acc | int8 acc | params | MACs | file | TFLM arena |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
         ratio = f" ({r['train_s'] / seed_s:.2f}×)" if seed_s else ""
-        cells = [r["arch"], f"{r['epochs']} × {r['batch_size']}", f"{r['train_s']:.0f}{ratio}",
-                 f"{r['load_before']} / {r['load_after']}", f"{r['keras_accuracy']:.2%}"]
+        cells = [
+            r["arch"],
+            f"{r['epochs']} × {r['batch_size']}",
+            f"{r['train_s']:.0f}{ratio}",
+            f"{r['load_before']} / {r['load_after']}",
+            f"{r['keras_accuracy']:.2%}",
+        ]
         if "int8_accuracy" in r:
-            cells += [f"{r['int8_accuracy']:.2%}", f"{r['parameters']:,}", f"{r['macs']:,}",
-                      f"{r['file_bytes'] / 1024:.1f} KiB", f"{r['arena_bytes'] / 1024:.1f} KiB"]
+            cells += [
+                f"{r['int8_accuracy']:.2%}",
+                f"{r['parameters']:,}",
+                f"{r['macs']:,}",
+                f"{r['file_bytes'] / 1024:.1f} KiB",
+                f"{r['arena_bytes'] / 1024:.1f} KiB",
+            ]
         else:
             cells += ["-"] * 5
         lines.append("| " + " | ".join(cells) + " |")

@@ -5,6 +5,7 @@ warm-up, interleaved rounds), many calls for a stable median.
 
     EDGEMNIST_DATA=../shared/data/mnist python benchmarks/predictor_overhead.py runs/seed/export/seed_float32.onnx runs/seed/export/seed_int8.tflite
 """
+
 from __future__ import annotations
 
 import sys
@@ -24,8 +25,10 @@ def overhead_lines(models) -> list[str]:
         calls = row.latency["1"]
         bare_name, bare = next((name, stats) for name, stats in calls.items() if name != "predictor")
         worst = max(worst, row.bare_ratio(1))
-        lines.append(f"{row.name}: predictor p50 {calls['predictor']['p50_us']} µs, {bare_name} p50 {bare['p50_us']} µs, "
-                     f"ratio {row.bare_ratio(1)}")
+        lines.append(
+            f"{row.name}: predictor p50 {calls['predictor']['p50_us']} µs, {bare_name} p50 {bare['p50_us']} µs, "
+            f"ratio {row.bare_ratio(1)}"
+        )
     lines.append(f"worst ratio {worst} ({'within' if worst <= TARGET else 'over'} the {TARGET} target)")
     return lines
 

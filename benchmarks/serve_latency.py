@@ -6,6 +6,7 @@ Also takes the README's screenshot of the page. Target: the server adds ≤ 1 ms
 
 Writes its section of benchmarks/RESULTS.md (between the serve-latency markers) and docs/app.png.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,14 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
 SCREENSHOT = HERE.parent / "docs" / "app.png"
 SERVER_CORE, CLIENT_CORE = 0, 1  # the server and the client on their own cores, as on a device and its user
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 
 def percentiles(samples_us) -> dict:
@@ -53,7 +60,18 @@ def predictor_alone(model: Path, digits: np.ndarray, calls: int) -> dict:
 
 
 def start_server(models: list[Path]) -> tuple[subprocess.Popen, str]:
-    command = ["taskset", "-c", str(SERVER_CORE), sys.executable, "-m", "edgemnist.cli", "serve", *map(str, models), "--port", "0"]
+    command = [
+        "taskset",
+        "-c",
+        str(SERVER_CORE),
+        sys.executable,
+        "-m",
+        "edgemnist.cli",
+        "serve",
+        *map(str, models),
+        "--port",
+        "0",
+    ]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     url = re.search(r"http://\S+/", server.stdout.readline())
     if not url:
@@ -78,6 +96,7 @@ def through_server(url: str, path: str, bodies: list[bytes], calls: int, client:
         def post(body):
             connection.request("POST", path, body, headers)
             return json.loads(connection.getresponse().read())
+
     for body in bodies[:200]:
         post(body)
     round_trip, in_server, inference = [], [], []
@@ -90,8 +109,13 @@ def through_server(url: str, path: str, bodies: list[bytes], calls: int, client:
         inference.append(answer["inference_us"])
     elapsed = time.perf_counter() - started
     os.sched_setaffinity(0, {SERVER_CORE, CLIENT_CORE})
-    return {"client": client, "round_trip": percentiles(round_trip), "in_server": percentiles(in_server),
-            "inference": percentiles(inference), "requests_per_s": calls / elapsed}
+    return {
+        "client": client,
+        "round_trip": percentiles(round_trip),
+        "in_server": percentiles(in_server),
+        "inference": percentiles(inference),
+        "requests_per_s": calls / elapsed,
+    }
 
 
 def concurrent_throughput(url: str, path: str, bodies: list[bytes], calls: int, in_flight: int = 16) -> float:
@@ -104,7 +128,9 @@ def concurrent_throughput(url: str, path: str, bodies: list[bytes], calls: int, 
     def client(k):
         connection = http.client.HTTPConnection(host, int(port))
         for i in range(per_client):
-            connection.request("POST", path, bodies[(k * per_client + i) % len(bodies)], {"Content-Type": "application/json"})
+            connection.request(
+                "POST", path, bodies[(k * per_client + i) % len(bodies)], {"Content-Type": "application/json"}
+            )
             if connection.getresponse().read()[:1] != b"{":
                 raise SystemExit("bad answer")
 
@@ -144,7 +170,13 @@ def in_browser(url: str, digits: np.ndarray, calls: int) -> dict:
         page.screenshot(path=str(SCREENSHOT), full_page=True)
         version = page.evaluate("navigator.userAgent").split("Chrome/")[1].split(" ")[0]
         browser.close()
-    return {**percentiles(times), "mean": mean_us, "runtime": info["runtime"], "model": info["model"], "chromium": version}
+    return {
+        **percentiles(times),
+        "mean": mean_us,
+        "runtime": info["runtime"],
+        "model": info["model"],
+        "chromium": version,
+    }
 
 
 def draw_seven(page):
@@ -159,28 +191,39 @@ def draw_seven(page):
 
 
 def section(model: Path, alone: dict, served: list[dict], rps: float, browser: dict, calls: int) -> list[str]:
-    lines = [f"### `edgemnist serve`: request latency ({model.name}, 28×28 JSON digit, 1 uvicorn worker, loopback)", "",
-             f"Server on core {SERVER_CORE}, client on core {CLIENT_CORE}, {calls:,} sequential requests after 200 of warm-up "
-             f"(`python benchmarks/serve_latency.py`). *Round trip* is what the client waits; *in server* is the app's own "
-             "`server_us` (body read to answer made: JSON parsing, the thread-pool hop, the predictor call, the answer's "
-             "numbers); *inference* is the predictor call inside the server.", "",
-             "| measured | p50 µs | p99 µs | requests/s |", "|---|---:|---:|---:|",
-             f"| predictor call alone (`predict_proba`, same process) | {alone['p50']:,.1f} | {alone['p99']:,.1f} | – |"]
+    lines = [
+        f"### `edgemnist serve`: request latency ({model.name}, 28×28 JSON digit, 1 uvicorn worker, loopback)",
+        "",
+        f"Server on core {SERVER_CORE}, client on core {CLIENT_CORE}, {calls:,} sequential requests after 200 of warm-up "
+        f"(`python benchmarks/serve_latency.py`). *Round trip* is what the client waits; *in server* is the app's own "
+        "`server_us` (body read to answer made: JSON parsing, the thread-pool hop, the predictor call, the answer's "
+        "numbers); *inference* is the predictor call inside the server.",
+        "",
+        "| measured | p50 µs | p99 µs | requests/s |",
+        "|---|---:|---:|---:|",
+        f"| predictor call alone (`predict_proba`, same process) | {alone['p50']:,.1f} | {alone['p99']:,.1f} | – |",
+    ]
     for run in served:
         lines += [
             f"| round trip, {run['client']} client | {run['round_trip']['p50']:,.1f} | {run['round_trip']['p99']:,.1f} | {run['requests_per_s']:,.0f} |",
             f"| — in server ({run['client']} run) | {run['in_server']['p50']:,.1f} | {run['in_server']['p99']:,.1f} | |",
             f"| — inference in server ({run['client']} run) | {run['inference']['p50']:,.1f} | {run['inference']['p99']:,.1f} | |",
         ]
-    lines += [f"| 16 clients at once (http.client threads), throughput | | | {rps:,.0f} |",
-              f"| in the browser: {browser['model']} on {browser['runtime']} (wasm, 1 thread), Chromium {browser['chromium']}, "
-              f"`session.run` with the page's encode and decode, per call over groups of 10 (mean {browser['mean']:,.1f} µs) | {browser['p50']:,.1f} | {browser['p99']:,.1f} | – |", ""]
+    lines += [
+        f"| 16 clients at once (http.client threads), throughput | | | {rps:,.0f} |",
+        f"| in the browser: {browser['model']} on {browser['runtime']} (wasm, 1 thread), Chromium {browser['chromium']}, "
+        f"`session.run` with the page's encode and decode, per call over groups of 10 (mean {browser['mean']:,.1f} µs) | {browser['p50']:,.1f} | {browser['p99']:,.1f} | – |",
+        "",
+    ]
     best = min(served, key=lambda run: run["round_trip"]["p50"])
     added = best["round_trip"]["p50"] - alone["p50"]
     in_app = best["in_server"]["p50"] - best["inference"]["p50"]
-    lines += [f"The server adds **{added / 1000:.2f} ms** p50 over the predictor call, client to client ({best['client']}); "
-              f"of that, **{in_app / 1000:.2f} ms** is the app's own work in the server (target: ≤ 1 ms). "
-              f"Machine load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.", ""]
+    lines += [
+        f"The server adds **{added / 1000:.2f} ms** p50 over the predictor call, client to client ({best['client']}); "
+        f"of that, **{in_app / 1000:.2f} ms** is the app's own work in the server (target: ≤ 1 ms). "
+        f"Machine load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.",
+        "",
+    ]
     return lines
 
 
@@ -192,8 +235,13 @@ def write_section(lines: list[str]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model", nargs="?", type=Path, default=None,
-                        help="default: the shipped edge model, measured on a server of every shipped model (plain `edgemnist serve`)")
+    parser.add_argument(
+        "model",
+        nargs="?",
+        type=Path,
+        default=None,
+        help="default: the shipped edge model, measured on a server of every shipped model (plain `edgemnist serve`)",
+    )
     parser.add_argument("--calls", type=int, default=2000)
     args = parser.parse_args()
     model = args.model or default_model()

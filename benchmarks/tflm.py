@@ -7,6 +7,7 @@ against the arena the real TFLM interpreter needs, TFLM's agreement with LiteRT 
 The TFLM time is the bare ``set_input`` + ``invoke`` + ``get_output`` call (median of 200 after 20 warm-up
 calls, this machine, one core): a proxy that ranks models as a micro-controller will, not an MCU latency.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,14 +20,23 @@ from edgemnist.inspect import inspect_model
 from edgemnist.parity import Tolerance, parity
 from edgemnist.predict import load
 
-HEADERS = ["artifact", "MACs", "arena estimate", "arena measured", "estimate / measured", "TFLM vs LiteRT top-1",
-           "max Δ (int8 LSB)", "TFLM µs/digit", "LiteRT µs/digit"]
+HEADERS = [
+    "artifact",
+    "MACs",
+    "arena estimate",
+    "arena measured",
+    "estimate / measured",
+    "TFLM vs LiteRT top-1",
+    "max Δ (int8 LSB)",
+    "TFLM µs/digit",
+    "LiteRT µs/digit",
+]
 
 
 def bare_p50_us(path, backend=None) -> float:
     predictor = load(path, threads=1, backend=backend)
     digit = predictor.codec.encode(np.zeros((1, 28, 28), np.uint8))
-    (name, call), = predictor.bare_calls(digit).items()
+    ((name, call),) = predictor.bare_calls(digit).items()
     return measure({name: call}, 1, 200, 20)[name]["p50_us"]
 
 
@@ -34,9 +44,17 @@ def row(path) -> list:
     found = inspect_model(path, measure=True)
     (comparison,) = parity(path, [path], Tolerance(), backend="tflm")  # the reference is LiteRT, on the same file
     lsb = "-" if comparison.max_abs_diff_lsb is None else f"{comparison.max_abs_diff_lsb:g}"
-    return [os.path.basename(path), f"{found.macs:,}", f"{found.arena_bytes:,} B", f"{found.arena_measured_bytes:,} B",
-            f"{found.arena_bytes / found.arena_measured_bytes:.3f}", f"{comparison.agreement:.2%}", lsb,
-            f"{bare_p50_us(path, 'tflm'):,.0f}", f"{bare_p50_us(path):,.1f}"]
+    return [
+        os.path.basename(path),
+        f"{found.macs:,}",
+        f"{found.arena_bytes:,} B",
+        f"{found.arena_measured_bytes:,} B",
+        f"{found.arena_bytes / found.arena_measured_bytes:.3f}",
+        f"{comparison.agreement:.2%}",
+        lsb,
+        f"{bare_p50_us(path, 'tflm'):,.0f}",
+        f"{bare_p50_us(path):,.1f}",
+    ]
 
 
 def main(paths) -> None:

@@ -2,6 +2,7 @@
 
 Nothing heavy is imported here: ``import edgemnist`` works on a device that has only one runtime.
 """
+
 from .common.errors import EdgemnistError
 
 __version__ = "0.1.0"

@@ -5,6 +5,7 @@ Every component speaks uint8 28×28 digits (MNIST's own form). A model may want 
 its own scale and zero-point; it may answer probabilities or logits, possibly quantized. This module
 turns digits into any such input and any such output into probabilities.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -79,14 +80,14 @@ class InputContract:
         return {**dataclasses.asdict(self), "labels": list(self.labels)}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "InputContract":
+    def from_dict(cls, data: dict) -> InputContract:
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         if "labels" in values:
             values["labels"] = tuple(values["labels"])
         return cls(**values)
 
-    def with_overrides(self, input_scale: float | None = None, normalize: tuple | None = None) -> "InputContract":
+    def with_overrides(self, input_scale: float | None = None, normalize: tuple | None = None) -> InputContract:
         """Apply the user's --input-scale / --normalize where the model could not tell."""
         changes = {}
         if input_scale is not None:

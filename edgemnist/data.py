@@ -3,6 +3,7 @@
 The official sha256 of each IDX file's uncompressed bytes is checked; a ``mnist.npz`` is checked by
 re-building the IDX bytes from its arrays, so every source is verified against the same four digests.
 """
+
 from __future__ import annotations
 
 import functools
@@ -74,7 +75,9 @@ def read_idx_file(folder: Path, name: str) -> np.ndarray:
                 with opener(candidate, "rb") as fh:
                     raw = fh.read()
             except (OSError, EOFError) as exc:
-                raise EdgemnistError(f"{candidate} is corrupt or truncated ({exc}); replace it with a fresh copy") from exc
+                raise EdgemnistError(
+                    f"{candidate} is corrupt or truncated ({exc}); replace it with a fresh copy"
+                ) from exc
             verify(name, raw, candidate)
             return parse_idx(raw)
     raise FileNotFoundError(f"{folder} has no {name}[.gz]")

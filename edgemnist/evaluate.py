@@ -1,5 +1,6 @@
 """Accuracy, per-class precision/recall, confusion matrix and the most confidently wrong test digits,
 for any model that maps uint8 digits to probabilities (a Predictor)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -66,10 +67,15 @@ def confident_mistakes(probabilities: np.ndarray, labels: np.ndarray, count: int
     wrong = np.flatnonzero(predicted != labels)
     confidence = probabilities[wrong, predicted[wrong]]
     order = wrong[np.argsort(-confidence, kind="stable")][:count]
-    return [Mistake(int(i), int(labels[i]), int(predicted[i]), round(float(probabilities[i, predicted[i]]), 4)) for i in order]
+    return [
+        Mistake(int(i), int(labels[i]), int(predicted[i]), round(float(probabilities[i, predicted[i]]), 4))
+        for i in order
+    ]
 
 
-def score(probabilities: np.ndarray, labels: np.ndarray, names=tuple(str(d) for d in range(10)), mistakes: int = 10) -> dict:
+def score(
+    probabilities: np.ndarray, labels: np.ndarray, names=tuple(str(d) for d in range(10)), mistakes: int = 10
+) -> dict:
     """Everything an Evaluation holds but the model's description."""
     predicted = probabilities.argmax(axis=1)
     matrix = confusion_matrix(labels, predicted, len(names))
@@ -82,7 +88,9 @@ def score(probabilities: np.ndarray, labels: np.ndarray, names=tuple(str(d) for 
     )
 
 
-def evaluate(predictor, images: np.ndarray, labels: np.ndarray, mistakes: int = 10, progress: Progress = SILENT) -> Evaluation:
+def evaluate(
+    predictor, images: np.ndarray, labels: np.ndarray, mistakes: int = 10, progress: Progress = SILENT
+) -> Evaluation:
     from .predict.base import predict_all
 
     probabilities = predict_all(predictor, images, progress, f"evaluating {predictor.path.name}")
@@ -94,8 +102,15 @@ def evaluate(predictor, images: np.ndarray, labels: np.ndarray, mistakes: int = 
     )
 
 
-def evaluate_model(path, data_dir: str | None = None, limit: int | None = None, threads=None, progress: Progress = SILENT,
-                   backend: str | None = None, **contract) -> Evaluation:
+def evaluate_model(
+    path,
+    data_dir: str | None = None,
+    limit: int | None = None,
+    threads=None,
+    progress: Progress = SILENT,
+    backend: str | None = None,
+    **contract,
+) -> Evaluation:
     """Load ``path`` with whichever runtime its format needs (or ``backend``) and score it on the MNIST test set."""
     from .predict import load
 

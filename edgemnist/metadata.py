@@ -4,6 +4,7 @@ TFLite keeps it as a named entry of the flatbuffer's ``metadata`` list (a buffer
 it in ``metadata_props``. Both are read with what a device has: LiteRT's flatbuffer schema and
 onnxruntime's model metadata.
 """
+
 from __future__ import annotations
 
 import json

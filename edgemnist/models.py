@@ -1,10 +1,11 @@
 """Architecture registry. ``seed`` is the tutorial's CNN layer for layer; ``mcu`` is made for micro-controllers
 (≤ 20 k parameters, ≤ 1.5 M MACs, 99.4 % int8); ``edge`` is a larger compact CNN. Each entry builds an uncompiled Keras model taking float32 28×28×1 in [0, 1] and
 returning 10 softmax probabilities (the input contract of ``edgemnist.contract``)."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .common.deps import import_keras
 from .common.registry import Registry
@@ -43,7 +44,9 @@ def conv_bn_relu(layers, x, filters: int, padding: str = "same"):
     return layers.ReLU()(x)
 
 
-@architecture("seed", "the tutorial's CNN: Conv2D 28×3×3 → MaxPool → Dense 128 → Dropout 0.2 → Dense 10 (607,394 params)")
+@architecture(
+    "seed", "the tutorial's CNN: Conv2D 28×3×3 → MaxPool → Dense 128 → Dropout 0.2 → Dense 10 (607,394 params)"
+)
 def build_seed(keras):
     layers = keras.layers
     return keras.Sequential(
@@ -60,7 +63,9 @@ def build_seed(keras):
     )
 
 
-@architecture("edge", "compact CNN: 5 conv blocks with batch norm, global pooling (35 k params, 5.5 M MACs)", augment=True)
+@architecture(
+    "edge", "compact CNN: 5 conv blocks with batch norm, global pooling (35 k params, 5.5 M MACs)", augment=True
+)
 def build_edge(keras):
     layers = keras.layers
 
@@ -81,8 +86,16 @@ def build_edge(keras):
     return keras.Model(inputs, outputs, name="edge")
 
 
-@architecture("mcu", "micro-controller CNN: unpadded 3×3 convs 8-16 | pool | 16-16-32 with batch norm, global pooling "
-              "(10.9 k params, 1.26 M MACs)", augment=True, epochs=15, batch_size=128, learning_rate=4e-3, warmup=0.2)
+@architecture(
+    "mcu",
+    "micro-controller CNN: unpadded 3×3 convs 8-16 | pool | 16-16-32 with batch norm, global pooling "
+    "(10.9 k params, 1.26 M MACs)",
+    augment=True,
+    epochs=15,
+    batch_size=128,
+    learning_rate=4e-3,
+    warmup=0.2,
+)
 def build_mcu(keras):
     # MACs follow resolution × channels²: one 8-filter layer at full size, one pool, and unpadded convolutions
     # that shrink the map by 2 pixels each (24 → 12 → 6) instead of more pools; no dense layer but the last.

@@ -2,6 +2,7 @@
 
 The exporters' validation gate and ``edgemnist parity`` both use this one comparison.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,7 +21,7 @@ class Tolerance:
     atol: float | None = None  # max |Δp| over every probability
     max_lsb: float | None = None  # max |Δ| of an integer output, in its quantization steps
 
-    def failures(self, comparison: "Comparison") -> list[str]:
+    def failures(self, comparison: Comparison) -> list[str]:
         reasons = []
         if self.max_drop is not None and comparison.accuracy_drop > self.max_drop + 1e-9:
             reasons.append(f"accuracy drop {comparison.accuracy_drop:.2f} points > {self.max_drop}")
@@ -28,11 +29,15 @@ class Tolerance:
             reasons.append(f"agreement {comparison.agreement:.4f} < {self.min_agreement}")
         if self.atol is not None and comparison.max_abs_diff > self.atol:
             reasons.append(f"max |Δp| {comparison.max_abs_diff:.2e} > {self.atol:g}")
-        if self.max_lsb is not None and comparison.max_abs_diff_lsb is not None and comparison.max_abs_diff_lsb > self.max_lsb:
+        if (
+            self.max_lsb is not None
+            and comparison.max_abs_diff_lsb is not None
+            and comparison.max_abs_diff_lsb > self.max_lsb
+        ):
             reasons.append(f"max |Δ| {comparison.max_abs_diff_lsb:g} LSB > {self.max_lsb:g}")
         return reasons
 
-    def for_backend(self, backend: str | None) -> "Tolerance":
+    def for_backend(self, backend: str | None) -> Tolerance:
         """TFLite Micro candidates are held to ``TFLM_MAX_LSB`` unless a max_lsb is given."""
         return dataclasses.replace(self, max_lsb=TFLM_MAX_LSB) if backend == "tflm" and self.max_lsb is None else self
 
@@ -64,8 +69,15 @@ class Comparison:
         return asdict(self)
 
 
-def compare(candidate_probs, reference_probs, labels, tolerance: Tolerance, candidate="", reference="",
-            output_scale: float | None = None) -> Comparison:
+def compare(
+    candidate_probs,
+    reference_probs,
+    labels,
+    tolerance: Tolerance,
+    candidate="",
+    reference="",
+    output_scale: float | None = None,
+) -> Comparison:
     """``output_scale``: the candidate's output quantization step, to state max |Δp| in LSB as well."""
     candidate_top, reference_top = candidate_probs.argmax(axis=1), reference_probs.argmax(axis=1)
     accuracy = float(np.mean(candidate_top == labels))
@@ -88,8 +100,17 @@ def compare(candidate_probs, reference_probs, labels, tolerance: Tolerance, cand
     return comparison
 
 
-def parity(reference_path, candidate_paths, tolerance: Tolerance, data_dir=None, limit=None, threads=None,
-           progress: Progress = SILENT, backend: str | None = None, **contract):
+def parity(
+    reference_path,
+    candidate_paths,
+    tolerance: Tolerance,
+    data_dir=None,
+    limit=None,
+    threads=None,
+    progress: Progress = SILENT,
+    backend: str | None = None,
+    **contract,
+):
     """Run the test set through the reference and each candidate; one Comparison per candidate.
 
     ``backend`` runs the candidates (not the reference) with that runtime: ``parity(m, [m], t, backend="tflm")``
@@ -99,7 +120,9 @@ def parity(reference_path, candidate_paths, tolerance: Tolerance, data_dir=None,
 
     mnist = load_mnist(data_dir)
     images, labels = mnist.x_test[:limit], mnist.y_test[:limit]
-    reference_probs = predict_all(load(reference_path, threads=threads, **contract), images, progress, f"{reference_path}")
+    reference_probs = predict_all(
+        load(reference_path, threads=threads, **contract), images, progress, f"{reference_path}"
+    )
     tolerance = tolerance.for_backend(backend)
     results = []
     for path in candidate_paths:

@@ -1,5 +1,6 @@
 """The one-command job: train → export every format → parity → explain and robustness → bench, everything under
 one folder (the corrupted MNIST-C digits are cached in ~/.cache/edgemnist/mnist-c, shared by every run)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,8 +24,17 @@ class PipelineResult:
     robustness: dict = field(default_factory=dict)  # report files: json, markdown, heatmap
 
 
-def run_pipeline(out, arch="seed", epochs=None, seed=0, batches=(1, 64), threads=1, runs=200, data_dir=None,
-                 progress: Progress = SILENT) -> PipelineResult:
+def run_pipeline(
+    out,
+    arch="seed",
+    epochs=None,
+    seed=0,
+    batches=(1, 64),
+    threads=1,
+    runs=200,
+    data_dir=None,
+    progress: Progress = SILENT,
+) -> PipelineResult:
     from .bench.report import write_markdown, write_plot
     from .bench.runner import bench
     from .export.runner import export
@@ -34,24 +44,43 @@ def run_pipeline(out, arch="seed", epochs=None, seed=0, batches=(1, 64), threads
 
     out = ensure_dir(out)
     progress.say(f"1/5 training {arch}")
-    trained = train(arch, epochs, None, seed, out / "model", data_dir, progress=progress.indented())  # None: the arch's recipe
+    trained = train(
+        arch, epochs, None, seed, out / "model", data_dir, progress=progress.indented()
+    )  # None: the arch's recipe
     progress.say(f"    test accuracy {trained.test_accuracy:.2%} after {trained.epochs} epochs")
     progress.say("2/5 exporting every format")
-    exported = export(trained.model_path, ["all"], None, out / "export", data_dir=data_dir, progress=progress.indented())
+    exported = export(
+        trained.model_path, ["all"], None, out / "export", data_dir=data_dir, progress=progress.indented()
+    )
     artifacts = [Path(exported.out) / a.file for a in exported.artifacts if a.passed is not None]
     progress.say("3/5 parity against the Keras model")
     comparisons = [
         comparison
         for quantization, tolerance in TOLERANCES.items()
-        for comparison in parity(trained.model_path, [p for p in artifacts if f"_{quantization}." in p.name], tolerance, data_dir,
-                                 progress=progress.indented())
+        for comparison in parity(
+            trained.model_path,
+            [p for p in artifacts if f"_{quantization}." in p.name],
+            tolerance,
+            data_dir,
+            progress=progress.indented(),
+        )
     ]
     write_json(out / "parity.json", {"results": [c.to_dict() for c in comparisons]})
     progress.say("4/5 explaining the int8 artifacts; robustness under MNIST-C")
     explained, robustness_files = look_behind_parity(out, trained.model_path, artifacts, data_dir, progress.indented())
     progress.say("5/5 benchmarking every artifact and the Keras baselines")
-    report = bench([trained.model_path, *artifacts], batches, threads, None, runs, 20, 600, trained.model_path, data_dir,
-                   progress=progress.indented())
+    report = bench(
+        [trained.model_path, *artifacts],
+        batches,
+        threads,
+        None,
+        runs,
+        20,
+        600,
+        trained.model_path,
+        data_dir,
+        progress=progress.indented(),
+    )
     bench_json = write_json(out / "bench.json", report.to_dict())
     bench_markdown = write_markdown(report, out / "bench.md", f"{arch} benchmark")
     try:
@@ -59,9 +88,18 @@ def run_pipeline(out, arch="seed", epochs=None, seed=0, batches=(1, 64), threads
     except Exception as exc:  # plotting is optional (matplotlib may be absent); the other reports stand
         progress.say(f"    no plot: {exc}")
         plot = None
-    return PipelineResult(str(out), trained.model_path, trained.test_accuracy, exported.artifacts,
-                          all(c.passed for c in comparisons), str(bench_json), str(bench_markdown), plot,
-                          explained, robustness_files)
+    return PipelineResult(
+        str(out),
+        trained.model_path,
+        trained.test_accuracy,
+        exported.artifacts,
+        all(c.passed for c in comparisons),
+        str(bench_json),
+        str(bench_markdown),
+        plot,
+        explained,
+        robustness_files,
+    )
 
 
 def look_behind_parity(out: Path, model_path, artifacts: list[Path], data_dir, progress: Progress) -> tuple[dict, dict]:
@@ -73,13 +111,23 @@ def look_behind_parity(out: Path, model_path, artifacts: list[Path], data_dir, p
     by_name = {p.name: p for p in artifacts}
     explained = {}
     for candidate in [p for p in artifacts if "_int8." in p.name]:
-        reference = model_path if candidate.suffix == ".tflite" else by_name.get(candidate.name.replace("_int8.", "_float32."))
+        reference = (
+            model_path if candidate.suffix == ".tflite" else by_name.get(candidate.name.replace("_int8.", "_float32."))
+        )
         if reference is None:
             continue
         progress.say(f"explaining {candidate.name} against {Path(reference).name}")
-        result = explain(reference, candidate, out / "explain" / candidate.name.replace(".", "_"), data_dir, progress=progress.indented())
+        result = explain(
+            reference,
+            candidate,
+            out / "explain" / candidate.name.replace(".", "_"),
+            data_dir,
+            progress=progress.indented(),
+        )
         explained[candidate.name] = {"suspect": result.suspect, "markdown": result.files.get("markdown")}
-    models = [p for p in artifacts if p.suffix in (".tflite", ".onnx") and ("_int8." in p.name or "_float32." in p.name)]
+    models = [
+        p for p in artifacts if p.suffix in (".tflite", ".onnx") and ("_int8." in p.name or "_float32." in p.name)
+    ]
     progress.say(f"robustness of {len(models)} artifacts under the 15 MNIST-C corruptions")
     report = robustness(models, data_dir=data_dir, cache=default_cache(), progress=progress.indented())
     return explained, write_reports(report, out / "robustness")

@@ -1,4 +1,5 @@
 """Models shipped inside the package, so ``edgemnist predict digit.png`` works with no training."""
+
 from __future__ import annotations
 
 import json
@@ -42,5 +43,7 @@ def default_model(arch: str = DEFAULT_ARCH) -> Path:
             if entry["arch"] == arch and entry["format"] == fmt:
                 return pretrained_dir() / entry["file"]
     if not runtimes:
-        raise EdgemnistError("no runtime installed to run the shipped model: pip install 'edgemnist[tflite]' or 'edgemnist[onnx]'")
+        raise EdgemnistError(
+            "no runtime installed to run the shipped model: pip install 'edgemnist[tflite]' or 'edgemnist[onnx]'"
+        )
     raise EdgemnistError(f"no shipped {arch} model for {', '.join(runtimes)}")

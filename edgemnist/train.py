@@ -5,6 +5,7 @@ Recipe: the tutorial's Adam and sparse categorical cross-entropy, with the learn
 with a constant rate). An architecture may set its own epochs, batch size, peak rate and a linear warm-up
 (a one-cycle-style schedule); those flagged ``augment`` also see small random shifts and rotations.
 """
+
 from __future__ import annotations
 
 import math
@@ -14,13 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .contract import to_float01
-from .data import load_mnist
 from .common.deps import import_keras, import_tensorflow
 from .common.files import atomic_path, ensure_dir, write_json
 from .common.progress import SILENT, Progress
-from .models import ARCHITECTURES, build_model
 from .common.versions import tool_versions
+from .contract import to_float01
+from .data import load_mnist
+from .models import ARCHITECTURES, build_model
+
 
 @dataclass
 class TrainResult:
@@ -75,7 +77,9 @@ def epoch_reporter(keras, advance, progress: Progress, epochs: int):
 
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
-            progress.say(f"epoch {epoch + 1}/{epochs}: loss {logs.get('loss', 0):.4f}, accuracy {logs.get('accuracy', 0):.4f}")
+            progress.say(
+                f"epoch {epoch + 1}/{epochs}: loss {logs.get('loss', 0):.4f}, accuracy {logs.get('accuracy', 0):.4f}"
+            )
 
     return EpochReporter()
 
@@ -127,7 +131,9 @@ def train(
     dataset = training_dataset(x_train, y_train, batch_size, seed, architecture.augment)
     with progress.bar(f"training {arch}", steps) as advance:
         reporter = epoch_reporter(keras, advance, progress, epochs)
-        history = model.fit(dataset, epochs=epochs, verbose=0, shuffle=False, callbacks=[reporter]).history  # the dataset shuffles
+        history = model.fit(
+            dataset, epochs=epochs, verbose=0, shuffle=False, callbacks=[reporter]
+        ).history  # the dataset shuffles
     result = TrainResult(
         arch=arch,
         epochs=epochs,
@@ -157,5 +163,7 @@ def find_latest_model(root=".") -> Path:
     root = Path(root)
     candidates = [p for pattern in ("*.keras", "*/*.keras", "*/*/*.keras") for p in root.glob(pattern)]
     if not candidates:
-        raise EdgemnistError("no model given and no trained .keras model found here; run 'edgemnist train' or pass MODEL")
+        raise EdgemnistError(
+            "no model given and no trained .keras model found here; run 'edgemnist train' or pass MODEL"
+        )
     return max(candidates, key=lambda p: p.stat().st_mtime)

@@ -8,6 +8,7 @@ int8 TFLite and int8 ONNX and validated against its Keras model (the export gate
 package and recorded in ``manifest.json`` with its accuracy, size, sha256 and parameters. The same command
 gives the same files: ``tests/test_pretrained.py`` checks each shipped file against its manifest entry.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,19 +38,30 @@ def build(arch: str, work: Path, progress) -> list[dict]:
     entries = []
     for artifact in report.artifacts:
         shipped = write_bytes(pretrained_dir() / artifact.file, (Path(report.out) / artifact.file).read_bytes())
-        entries.append({
-            "file": artifact.file, "arch": arch, "format": artifact.format, "quantization": artifact.quantization,
-            "accuracy": round(artifact.validation["accuracy"], 4), "keras_accuracy": round(trained.test_accuracy, 4),
-            "size_bytes": shipped.stat().st_size, "sha256": sha256_file(shipped),
-            "parameters": inspect_model(shipped).parameters, "epochs": trained.epochs, "train_seconds": trained.wall_time_s,
-        })
+        entries.append(
+            {
+                "file": artifact.file,
+                "arch": arch,
+                "format": artifact.format,
+                "quantization": artifact.quantization,
+                "accuracy": round(artifact.validation["accuracy"], 4),
+                "keras_accuracy": round(trained.test_accuracy, 4),
+                "size_bytes": shipped.stat().st_size,
+                "sha256": sha256_file(shipped),
+                "parameters": inspect_model(shipped).parameters,
+                "epochs": trained.epochs,
+                "train_seconds": trained.wall_time_s,
+            }
+        )
     return entries
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", action="append", choices=sorted(SHIPPED), help="Rebuild only these (repeatable).")
-    parser.add_argument("--work", type=Path, default=Path("runs/pretrained"), help="Folder for the trained models and exports.")
+    parser.add_argument(
+        "--work", type=Path, default=Path("runs/pretrained"), help="Folder for the trained models and exports."
+    )
     args = parser.parse_args()
     progress = TerminalProgress()
     manifest_path = pretrained_dir() / "manifest.json"

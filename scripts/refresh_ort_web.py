@@ -7,6 +7,7 @@ only, when these files are absent.
     python scripts/refresh_ort_web.py             # the version pinned below
     python scripts/refresh_ort_web.py 1.31.0      # another version
 """
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,9 @@ KEPT = {
 
 def refresh(version: str) -> None:
     with tempfile.TemporaryDirectory() as work:
-        subprocess.run(["npm", "pack", f"onnxruntime-web@{version}", "--silent"], cwd=work, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["npm", "pack", f"onnxruntime-web@{version}", "--silent"], cwd=work, check=True, stdout=subprocess.DEVNULL
+        )
         (tarball,) = Path(work).glob("onnxruntime-web-*.tgz")
         with tarfile.open(tarball) as archive:
             staged = Path(work) / "staged"

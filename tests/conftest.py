@@ -1,4 +1,5 @@
 """Shared, session-scoped fixtures: real MNIST, one small trained seed model, its exports — made once."""
+
 from __future__ import annotations
 
 import json
@@ -96,4 +97,6 @@ def run_without(modules, *args):
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-c", BLOCKER, ",".join(modules), *map(str, args)], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-c", BLOCKER, ",".join(modules), *map(str, args)], capture_output=True, text=True
+    )

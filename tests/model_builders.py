@@ -1,4 +1,5 @@
 """Small hand-built models in each layout, dtype and output kind, to test contract inference."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,9 +27,15 @@ def build_onnx(path, layout="NHWC", dtype="float32", softmax_output=False, batch
     source = helper.make_tensor_value_info("x", elem, [batch or "N", *LAYOUT_SHAPES[layout]])
     nodes, current = [], "x"
     if dtype == "uint8":  # a model taking raw pixels scales them itself
-        nodes += [helper.make_node("Cast", ["x"], ["xf"], to=TensorProto.FLOAT), helper.make_node("Div", ["xf", "c255"], ["xs"])]
+        nodes += [
+            helper.make_node("Cast", ["x"], ["xf"], to=TensorProto.FLOAT),
+            helper.make_node("Div", ["xf", "c255"], ["xs"]),
+        ]
         current = "xs"
-    nodes += [helper.make_node("Reshape", [current, "shape"], ["flat"]), helper.make_node("MatMul", ["flat", "W"], ["logits"])]
+    nodes += [
+        helper.make_node("Reshape", [current, "shape"], ["flat"]),
+        helper.make_node("MatMul", ["flat", "W"], ["logits"]),
+    ]
     if softmax_output:
         nodes.append(helper.make_node("Softmax", ["logits"], ["out"], axis=1))
     output = helper.make_tensor_value_info("out" if softmax_output else "logits", TensorProto.FLOAT, [batch or "N", 10])
@@ -57,7 +64,9 @@ def build_tflite(path, layout="NCHW", quantized=False, batch=1):
     if quantized:
         rng = np.random.default_rng(0)
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: ([rng.random([batch, *LAYOUT_SHAPES[layout]], dtype=np.float32)] for _ in range(50))
+        converter.representative_dataset = lambda: (
+            [rng.random([batch, *LAYOUT_SHAPES[layout]], dtype=np.float32)] for _ in range(50)
+        )
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.uint8
         converter.inference_output_type = tf.int8

@@ -1,6 +1,7 @@
 """Independent references for tests: each artifact run through its runtime's own public API, with the
 input encoded here from the model's own tensor description, not through edgemnist's contract code, so a
 test comparing edgemnist with these can fail when edgemnist is wrong."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,7 +15,9 @@ def direct_probabilities(path, digits: np.ndarray) -> np.ndarray:
     """Probabilities of our exports (NHWC pixels / 255 in, probabilities out) from a bare runtime call."""
     path = Path(path)
     run = onnx_session(path) if path.suffix == ".onnx" else litert_call(path)
-    return np.concatenate([run(digits[i : i + CHUNK].astype(np.float32)[..., None] / 255.0) for i in range(0, len(digits), CHUNK)])
+    return np.concatenate(
+        [run(digits[i : i + CHUNK].astype(np.float32)[..., None] / 255.0) for i in range(0, len(digits), CHUNK)]
+    )
 
 
 def direct_accuracy(path, digits, labels) -> float:

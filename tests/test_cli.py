@@ -2,11 +2,23 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import run_cli
 
-COMMANDS = ["train", "export", "predict", "evaluate", "parity", "explain", "robustness", "bench", "inspect", "pipeline", "sample",
-            "models", "serve"]
+COMMANDS = [
+    "train",
+    "export",
+    "predict",
+    "evaluate",
+    "parity",
+    "explain",
+    "robustness",
+    "bench",
+    "inspect",
+    "pipeline",
+    "sample",
+    "models",
+    "serve",
+]
 
 
 def test_help_lists_every_command():
@@ -30,7 +42,9 @@ def test_import_and_help_load_no_heavy_runtime():
         "heavy = [m for m in ('tensorflow', 'keras', 'onnxruntime', 'ai_edge_litert', 'onnx', 'matplotlib') if m in sys.modules]\n"
         "print(heavy)"
     )
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+    )
 
 
 @pytest.mark.parametrize(
@@ -57,7 +71,8 @@ def test_export_without_a_trained_model_says_so(tmp_path, monkeypatch):
 def test_the_cli_keeps_tensorflows_start_up_noise_hidden(trained, data_dir):
     result = subprocess.run(
         [sys.executable, "-m", "edgemnist.cli", "evaluate", trained.model_path, "--limit", "100", "--data", data_dir],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0
     assert result.stderr == "", result.stderr
@@ -91,6 +106,8 @@ def test_an_internal_error_has_its_own_exit_code_and_says_how_to_see_the_traceba
 
 
 def test_a_calibration_larger_than_the_balanced_training_set_is_one_line(tmp_path, trained, data_dir):
-    result = run_cli("export", trained.model_path, "--calibration", 60000, "--out", tmp_path, "--data", data_dir, "--quiet")
+    result = run_cli(
+        "export", trained.model_path, "--calibration", 60000, "--out", tmp_path, "--data", data_dir, "--quiet"
+    )
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
     assert "--calibration can be at most 54,210" in result.stderr

@@ -1,8 +1,16 @@
 import numpy as np
 import pytest
 
-from edgemnist.contract import Codec, InputContract, as_digit_batch, dequantize, input_lookup_table, quantize, to_float01
 from edgemnist.common.errors import EdgemnistError
+from edgemnist.contract import (
+    Codec,
+    InputContract,
+    as_digit_batch,
+    dequantize,
+    input_lookup_table,
+    quantize,
+    to_float01,
+)
 
 DIGITS = np.resize(np.arange(256, dtype=np.uint8), (3, 28, 28))
 
@@ -18,7 +26,9 @@ def test_digit_batches_accept_the_usual_shapes(images):
     assert as_digit_batch(images).shape[1:] == (28, 28)
 
 
-@pytest.mark.parametrize("images", [np.zeros((28, 27), np.uint8), np.zeros((2, 28, 28), np.float32), np.zeros(5, np.uint8)])
+@pytest.mark.parametrize(
+    "images", [np.zeros((28, 27), np.uint8), np.zeros((2, 28, 28), np.float32), np.zeros(5, np.uint8)]
+)
 def test_wrong_digits_are_refused_clearly(images):
     with pytest.raises(EdgemnistError, match="expected"):
         as_digit_batch(images)
@@ -51,7 +61,9 @@ def test_encoding_matches_the_formula(contract):
 def test_quantize_round_trips_within_half_a_step():
     values = np.linspace(0, 1, 101)
     q = quantize(values, 1 / 255, -128, "int8")
-    assert np.max(np.abs(dequantize(q, 1 / 255, -128) - values)) <= 0.5 / 255 + 1e-6  # half a step, plus float32 rounding
+    assert (
+        np.max(np.abs(dequantize(q, 1 / 255, -128) - values)) <= 0.5 / 255 + 1e-6
+    )  # half a step, plus float32 rounding
     assert input_lookup_table(InputContract(dtype="int8", quant_scale=1 / 255, quant_zero_point=-128))[255] == 127
 
 

@@ -3,10 +3,10 @@ import shutil
 
 import numpy as np
 import pytest
-
-from edgemnist.data import IDX_SHA256, load_from, load_mnist
-from edgemnist.common.errors import EdgemnistError
 from conftest import run_cli
+
+from edgemnist.common.errors import EdgemnistError
+from edgemnist.data import IDX_SHA256, load_from, load_mnist
 
 
 def test_official_files_load_with_shapes_and_labels(mnist):

@@ -1,8 +1,8 @@
 import json
 
 import numpy as np
-
 from conftest import run_cli
+
 from edgemnist.evaluate import confusion_matrix, score
 
 

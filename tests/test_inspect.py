@@ -1,8 +1,8 @@
 import json
 
 import pytest
-
 from conftest import run_cli
+
 from edgemnist.inspect import inspect_model
 
 SEED_MACS = 26 * 26 * 28 * 9 + 4732 * 128 + 128 * 10
@@ -17,7 +17,17 @@ def test_the_seed_model_reports_its_607394_parameters(trained):
     assert report["arena_bytes"] == (26 * 26 * 28 + 13 * 13 * 28) * 4  # conv output and pool output live together
 
 
-@pytest.mark.parametrize("name", ["seed_float32.tflite", "seed_float16.tflite", "seed_dynamic.tflite", "seed_int8.tflite", "seed_float32.onnx", "seed_int8.onnx"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "seed_float32.tflite",
+        "seed_float16.tflite",
+        "seed_dynamic.tflite",
+        "seed_int8.tflite",
+        "seed_float32.onnx",
+        "seed_int8.onnx",
+    ],
+)
 def test_totals_agree_across_formats(artifact_paths, name):
     found = inspect_model(artifact_paths[name])
     assert found.parameters == 607_394 and found.macs == SEED_MACS
@@ -31,7 +41,7 @@ def test_int8_activations_take_a_quarter_of_the_float_arena(artifact_paths):
 
 
 def test_int8_weights_show_their_quantization(artifact_paths):
-    conv = next(l for l in inspect_model(artifact_paths["seed_int8.tflite"]).layers if l.type == "CONV_2D")
+    conv = next(layer for layer in inspect_model(artifact_paths["seed_int8.tflite"]).layers if layer.type == "CONV_2D")
     assert conv.weight_dtype == "int8" and conv.quantization["per_channel"] and conv.quantization["zero_point"][0] == 0
 
 

@@ -2,13 +2,24 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import run_cli
 
 
 def test_faithful_exports_pass(trained, artifact_paths, data_dir, tmp_path):
-    result = run_cli("parity", trained.model_path, artifact_paths["seed_float32.tflite"], artifact_paths["seed_float32.onnx"],
-                     "--atol", "1e-4", "--min-agreement", 1.0, "--data", data_dir, "--json-file", tmp_path / "p.json")
+    result = run_cli(
+        "parity",
+        trained.model_path,
+        artifact_paths["seed_float32.tflite"],
+        artifact_paths["seed_float32.onnx"],
+        "--atol",
+        "1e-4",
+        "--min-agreement",
+        1.0,
+        "--data",
+        data_dir,
+        "--json-file",
+        tmp_path / "p.json",
+    )
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "p.json").read_text())
     assert all(r["passed"] and r["agreement"] == 1.0 for r in report["results"])

@@ -5,7 +5,9 @@ from conftest import run_cli
 
 def test_pipeline_end_to_end(tmp_path, data_dir):
     out = tmp_path / "run"
-    result = run_cli("pipeline", "--out", out, "--epochs", 1, "--batch", "1", "--runs", 10, "--quiet", "--data", data_dir)
+    result = run_cli(
+        "pipeline", "--out", out, "--epochs", 1, "--batch", "1", "--runs", 10, "--quiet", "--data", data_dir
+    )
     assert result.exit_code == 0, result.stderr
     assert (out / "model" / "seed.keras").is_file() and (out / "export" / "manifest.json").is_file()
     bench = json.loads((out / "bench.json").read_text())

@@ -1,11 +1,12 @@
 """The models shipped inside the package: `edgemnist predict digit.png` with no training."""
+
 import hashlib
 import json
 
 import pytest
+from conftest import run_cli, run_without
 
 import edgemnist
-from conftest import run_cli, run_without
 from edgemnist.inspect import inspect_model
 from edgemnist.pretrained import default_model, pretrained_dir, shipped_manifest
 
@@ -16,7 +17,14 @@ def shipped(arch, fmt):
 
 def test_the_package_ships_mcu_edge_and_seed_as_int8_tflite_and_onnx():
     names = sorted(m["file"] for m in shipped_manifest()["models"])
-    assert names == ["edge_int8.onnx", "edge_int8.tflite", "mcu_int8.onnx", "mcu_int8.tflite", "seed_int8.onnx", "seed_int8.tflite"]
+    assert names == [
+        "edge_int8.onnx",
+        "edge_int8.tflite",
+        "mcu_int8.onnx",
+        "mcu_int8.tflite",
+        "seed_int8.onnx",
+        "seed_int8.tflite",
+    ]
     shipped_files = sorted(p.name for p in pretrained_dir().iterdir() if p.suffix in (".tflite", ".onnx"))
     assert shipped_files == names  # nothing shipped that the manifest does not vouch for
 

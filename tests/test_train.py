@@ -18,7 +18,9 @@ def test_training_writes_the_model_and_its_metrics(trained):
 
 
 def test_same_seed_same_model(tmp_path, data_dir):
-    runs = [train("seed", epochs=1, seed=3, out=tmp_path / str(i), data_dir=data_dir, train_limit=3000) for i in range(2)]
+    runs = [
+        train("seed", epochs=1, seed=3, out=tmp_path / str(i), data_dir=data_dir, train_limit=3000) for i in range(2)
+    ]
     assert round(runs[0].test_accuracy, 4) == round(runs[1].test_accuracy, 4)
     assert runs[0].history == runs[1].history
     # the second model of the process has the same layer names and weights as the first: its exports are identical

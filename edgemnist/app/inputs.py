@@ -4,6 +4,7 @@ Three forms: a multipart form with an image file (what the page and ``curl -F im
 the image bytes themselves (``Content-Type: image/...``), or JSON ``{"digit": [[0..255] × 28] × 28}``.
 Images go through ``edgemnist.predict.images``, the same code path as ``edgemnist predict``.
 """
+
 from __future__ import annotations
 
 import io
@@ -41,7 +42,7 @@ async def read_body(request: Request, limit: int = MAX_UPLOAD_BYTES) -> bytes:
         chunks.append(chunk)
     body = b"".join(chunks)
     if not body:
-        raise ApiError(400, "empty request: send an image (multipart or image/*) or JSON {\"digit\": 28×28 pixels 0–255}")
+        raise ApiError(400, 'empty request: send an image (multipart or image/*) or JSON {"digit": 28×28 pixels 0–255}')
     return body
 
 

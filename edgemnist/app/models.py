@@ -1,4 +1,5 @@
 """The models a server serves, chosen by name from this list only, and the ONNX model the page runs itself."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,7 +47,9 @@ def shipped_model_paths() -> list[Path]:
 
     runtimes = installed_runtimes()
     if not runtimes:
-        raise EdgemnistError("no runtime installed to run the shipped models: pip install 'edgemnist[tflite]' or 'edgemnist[onnx]'")
+        raise EdgemnistError(
+            "no runtime installed to run the shipped models: pip install 'edgemnist[tflite]' or 'edgemnist[onnx]'"
+        )
     return [pretrained_dir() / entry["file"] for entry in shipped_manifest()["models"] if entry["format"] in runtimes]
 
 
@@ -74,7 +77,9 @@ def choose_browser_model(served: list[ServedModel]) -> BrowserModel | None:
     try:
         contract = load(path, threads=1).contract.to_dict()
     except EdgemnistError:  # no onnxruntime here: the page reads the tensors' part of the contract itself
-        contract = {key: value for key, value in served[0].predictor.contract.to_dict().items() if key in EMBEDDED_FIELDS}
+        contract = {
+            key: value for key, value in served[0].predictor.contract.to_dict().items() if key in EMBEDDED_FIELDS
+        }
     return BrowserModel(path.name, path, contract, False)
 
 

@@ -3,6 +3,7 @@
 Predictors run in Starlette's thread pool, so a slow photo never blocks the event loop; they are shared
 by those threads, which the Predictor's own lock makes safe (see ``edgemnist.predict.base``).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -68,7 +69,9 @@ async def predict(request: Request):
     elif kind.startswith("image/") or kind == "application/octet-stream":
         answer = await run_in_threadpool(prediction, model, lambda: digit_from_image(body, "the upload"), True)
     else:
-        raise ApiError(415, f"unsupported Content-Type {kind or '(none)'}: send multipart/form-data, image/* or application/json")
+        raise ApiError(
+            415, f"unsupported Content-Type {kind or '(none)'}: send multipart/form-data, image/* or application/json"
+        )
     answer["server_us"] = round((time.perf_counter() - received) * 1e6, 1)
     return JSONResponse(answer)
 
@@ -115,11 +118,18 @@ def catalogue(served: dict[str, ServedModel], browser) -> dict:
     version_file = ORT_DIR / "VERSION"
     browser_part = {"available": bool(browser) and ort_ready}
     if browser:
-        browser_part.update(model=browser.name, url="/browser/model.onnx", contract=browser.contract,
-                            same_file_as_server=browser.same_file_as_server)
+        browser_part.update(
+            model=browser.name,
+            url="/browser/model.onnx",
+            contract=browser.contract,
+            same_file_as_server=browser.same_file_as_server,
+        )
     if ort_ready:
-        browser_part.update(runtime=version_file.read_text().split(" from ")[0] if version_file.is_file() else "onnxruntime-web",
-                            module="/static/ort/" + ORT_FILES[0], wasm="/static/ort/" + ORT_FILES[1])
+        browser_part.update(
+            runtime=version_file.read_text().split(" from ")[0] if version_file.is_file() else "onnxruntime-web",
+            module="/static/ort/" + ORT_FILES[0],
+            wasm="/static/ort/" + ORT_FILES[1],
+        )
     elif browser:
         browser_part["reason"] = "this install has no onnxruntime-web files (scripts/refresh_ort_web.py)"
     else:
@@ -165,8 +175,12 @@ def create_app(model_paths=None, threads: int = 1) -> Starlette:
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         lifespan=start_thread_pool,
-        exception_handlers={ApiError: api_error, HTTPException: http_error, EdgemnistError: library_error,
-                            Exception: internal_error},
+        exception_handlers={
+            ApiError: api_error,
+            HTTPException: http_error,
+            EdgemnistError: library_error,
+            Exception: internal_error,
+        },
     )
     warm_up(served.values())
     app.state.served = served
@@ -198,7 +212,9 @@ def bound_socket(host: str, port: int) -> socket.socket:
     """Bind and listen before serving, so a busy port is one clear error and port 0 gets a real port to print."""
     sock = None
     try:
-        family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)[0]
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+        )[0]
         # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and without it
         # a response's headers and body wait out the client's 40 ms delayed ACK.
         sock = socket.socket(family, kind, protocol)
@@ -208,7 +224,9 @@ def bound_socket(host: str, port: int) -> socket.socket:
     except OSError as exc:
         if sock is not None:
             sock.close()
-        raise EdgemnistError(f"cannot listen on {host}:{port} ({first_line(exc)}); pick another --port or --host") from None
+        raise EdgemnistError(
+            f"cannot listen on {host}:{port} ({first_line(exc)}); pick another --port or --host"
+        ) from None
     return sock
 
 

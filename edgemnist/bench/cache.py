@@ -7,6 +7,7 @@ whose content no longer matches its name is removed); ``python -m edgemnist.benc
 standard input as NAME — written to a temporary name, checked against the sha256 in NAME, then renamed, so
 an interrupted copy or two runs copying at once never leave a wrong file under a good name.
 """
+
 from __future__ import annotations
 
 import hashlib

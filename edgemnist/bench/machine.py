@@ -3,6 +3,7 @@
 The same code describes this machine and a remote board: ``python -m edgemnist.bench.machine`` prints
 ``machine_info()`` as JSON, which is how ``bench --on`` learns a board's identity.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,13 +17,33 @@ from pathlib import Path
 
 from ..common.versions import tool_versions
 
-ISA_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_int8", "asimd", "asimddp", "sve", "i8mm")
+ISA_FLAGS = (
+    "sse4_2",
+    "avx",
+    "avx2",
+    "fma",
+    "avx512f",
+    "avx512_vnni",
+    "avx512_bf16",
+    "avx_vnni",
+    "amx_int8",
+    "asimd",
+    "asimddp",
+    "sve",
+    "i8mm",
+)
 # Zone types that name the SoC or CPU package, most specific first (Raspberry Pi: cpu-thermal; x86: x86_pkg_temp).
 SOC_ZONES = ("cpu-thermal", "soc-thermal", "soc_thermal", "x86_pkg_temp", "cpu_thermal", "cpu", "soc")
 # Bits of the Raspberry Pi firmware's get_throttled word.
 THROTTLE_BITS = {
-    0: "under-voltage now", 1: "frequency capped now", 2: "throttled now", 3: "soft temperature limit now",
-    16: "under-voltage occurred", 17: "frequency capping occurred", 18: "throttling occurred", 19: "soft temperature limit occurred",
+    0: "under-voltage now",
+    1: "frequency capped now",
+    2: "throttled now",
+    3: "soft temperature limit now",
+    16: "under-voltage occurred",
+    17: "frequency capping occurred",
+    18: "throttling occurred",
+    19: "soft temperature limit occurred",
 }
 
 
@@ -89,13 +110,16 @@ def cpu_frequencies(sys_root: Path) -> list[dict]:
     """One entry per cpufreq policy (a group of cores clocked together): governor, current and max MHz."""
     cpus = sys_root / "devices/system/cpu"
     policies = sorted((cpus / "cpufreq").glob("policy*")) or sorted(cpus.glob("cpu[0-9]*/cpufreq"))
-    return [{
-        "cpus": read_text(policy / "affected_cpus") or read_text(policy / "related_cpus"),
-        "governor": read_text(policy / "scaling_governor"),
-        "cur_mhz": mhz(policy / "scaling_cur_freq"),
-        "max_mhz": mhz(policy / "scaling_max_freq"),
-        "hw_max_mhz": mhz(policy / "cpuinfo_max_freq"),
-    } for policy in policies]
+    return [
+        {
+            "cpus": read_text(policy / "affected_cpus") or read_text(policy / "related_cpus"),
+            "governor": read_text(policy / "scaling_governor"),
+            "cur_mhz": mhz(policy / "scaling_cur_freq"),
+            "max_mhz": mhz(policy / "scaling_max_freq"),
+            "hw_max_mhz": mhz(policy / "cpuinfo_max_freq"),
+        }
+        for policy in policies
+    ]
 
 
 def temperatures(sys_root: Path) -> dict[str, float]:

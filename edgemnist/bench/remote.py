@@ -11,6 +11,7 @@
 Whatever goes wrong on a board (no connection, a refused key, edgemnist or a runtime missing, another
 edgemnist version, a worker that crashes or hangs) becomes the error of that board's rows; the others go on.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,11 +33,18 @@ from .runner import BenchRow, row_from, worker_result
 
 CONNECT_TIMEOUT_S = 10
 # Appended after the user's --ssh-option values: for each option ssh keeps the first value it reads.
-SSH_DEFAULTS = ("BatchMode=yes", f"ConnectTimeout={CONNECT_TIMEOUT_S}", "ServerAliveInterval=15", "ServerAliveCountMax=4")
+SSH_DEFAULTS = (
+    "BatchMode=yes",
+    f"ConnectTimeout={CONNECT_TIMEOUT_S}",
+    "ServerAliveInterval=15",
+    "ServerAliveCountMax=4",
+)
 SSH_FAILED = 255  # ssh's own failure (connection, key, lost link), or the remote command killed by a signal
 SLACK_S = CONNECT_TIMEOUT_S + 20  # the host waits this much longer than the worker's own time limit on the board
 EXTRAS = {".tflite": "tflite", ".onnx": "onnx", ".keras": "train"}  # what a board needs to run a model file
-TARGET = re.compile(r"(?P<user>[^@\s]+@)?(?:\[(?P<ipv6>[0-9A-Fa-f:.]+)\]|(?P<host>[^\s:@\[\]]+))(?::(?P<port>\d{1,5}))?")
+TARGET = re.compile(
+    r"(?P<user>[^@\s]+@)?(?:\[(?P<ipv6>[0-9A-Fa-f:.]+)\]|(?P<host>[^\s:@\[\]]+))(?::(?P<port>\d{1,5}))?"
+)
 
 
 class BoardError(EdgemnistError):
@@ -55,20 +63,31 @@ class Board:
     ssh_options: tuple[str, ...] = ()
 
     @classmethod
-    def parse(cls, target: str, python: str = "python3", ssh_options=()) -> "Board":
+    def parse(cls, target: str, python: str = "python3", ssh_options=()) -> Board:
         match = TARGET.fullmatch(target)
         if not match or target.startswith("-"):
-            raise EdgemnistError(f"--on {target!r}: expected [user@]host[:port], e.g. pi@raspberrypi.local or root@[::1]:2222")
+            raise EdgemnistError(
+                f"--on {target!r}: expected [user@]host[:port], e.g. pi@raspberrypi.local or root@[::1]:2222"
+            )
         port = int(match["port"]) if match["port"] else None
         return cls(target, (match["user"] or "") + (match["ipv6"] or match["host"]), port, python, tuple(ssh_options))
 
-    def ssh(self, module: str, *args: str, timeout: float, stdin=subprocess.DEVNULL, input=None) -> subprocess.CompletedProcess:
+    def ssh(
+        self, module: str, *args: str, timeout: float, stdin=subprocess.DEVNULL, input=None
+    ) -> subprocess.CompletedProcess:
         """Run ``python -m edgemnist.bench.<module> args`` on the board; raises TimeoutExpired past ``timeout``."""
         options = [word for option in (*self.ssh_options, *SSH_DEFAULTS) for word in ("-o", option)]
         port = ["-p", str(self.port)] if self.port else []
         command = " ".join([self.python, "-m", f"edgemnist.bench.{module}", *map(shlex.quote, args)])
-        return subprocess.run(["ssh", *options, *port, self.destination, command], stdin=None if input is not None else stdin,
-                              input=input, capture_output=True, text=True, errors="replace", timeout=timeout)
+        return subprocess.run(
+            ["ssh", *options, *port, self.destination, command],
+            stdin=None if input is not None else stdin,
+            input=input,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+        )
 
 
 def install_advice(models, version: str = "") -> str:
@@ -78,7 +97,11 @@ def install_advice(models, version: str = "") -> str:
 
 def failure(board: Board, process: subprocess.CompletedProcess, models) -> str:
     """One line saying why a command on the board failed, and what to do about it."""
-    lines = [line.strip() for line in process.stderr.splitlines() if line.strip() and not line.startswith("Warning: Permanently added")]
+    lines = [
+        line.strip()
+        for line in process.stderr.splitlines()
+        if line.strip() and not line.startswith("Warning: Permanently added")
+    ]
     last = lines[-1][:200] if lines else ""
     if process.returncode == SSH_FAILED:
         if "Permission denied" in last:
@@ -87,7 +110,9 @@ def failure(board: Board, process: subprocess.CompletedProcess, models) -> str:
             return f"host key not trusted: {last} (connect once with ssh to check and accept it)"
         return f"connection failed: {last or 'closed without a message'}"
     if process.returncode == 127:
-        return f"{board.python} not found on the board: {last} (install Python 3.10+ there or pass --remote-python PATH)"
+        return (
+            f"{board.python} not found on the board: {last} (install Python 3.10+ there or pass --remote-python PATH)"
+        )
     if re.search(r"No module named '?edgemnist", process.stderr):
         return f"edgemnist is not installed for {board.python} on the board: run {board.python} -m {install_advice(models)} there"
     return f"failed (exit {process.returncode}): {last or 'no message'}"
@@ -133,7 +158,9 @@ def identify(board: Board, models, timeout: float) -> dict:
 def copy_files(board: Board, names: dict[str, str], timeout: float, models) -> tuple[str, list[str]]:
     """Bring the files ``names`` ({local path: cache name}) to the board's cache unless an intact copy is
     there; return the board's cache folder and the names copied."""
-    present = answer(asked(board, "cache", "check", *names.values(), models=models, timeout=timeout), "present", "folder")
+    present = answer(
+        asked(board, "cache", "check", *names.values(), models=models, timeout=timeout), "present", "folder"
+    )
     copied = []
     for path, name in names.items():
         if name not in present["present"]:
@@ -152,7 +179,11 @@ def run_on_board(board: Board, job: dict, timeout: float) -> dict:
         return {"error": f"timed out after {timeout:g} s"}
     if process.returncode == SSH_FAILED and not process.stderr.strip():
         # ssh exits 255 in silence when the remote command dies of a signal: its own alarm, or a crash.
-        return {"error": f"timed out after {timeout:g} s" if time.monotonic() - started >= timeout else "worker crashed on the board"}
+        return {
+            "error": f"timed out after {timeout:g} s"
+            if time.monotonic() - started >= timeout
+            else "worker crashed on the board"
+        }
     if process.returncode == SSH_FAILED:
         raise BoardError(failure(board, process, [job["model"]]))
     return worker_result(process)
@@ -166,8 +197,10 @@ def bench_board(board: Board, models, job: dict, names: dict[str, str], timeout:
     except BoardError as exc:
         report(f"{board.target}: {exc}", steps=len(models))
         return [row_from(model, {"error": str(exc)}, board=board.target) for model in models]
-    report(f"{board.target}: {machine['hostname']}, {machine['cpu']}, Python {machine['python']}; "
-           f"copied {len(copied)} file(s), {len(names) - len(copied)} already there")
+    report(
+        f"{board.target}: {machine['hostname']}, {machine['cpu']}, Python {machine['python']}; "
+        f"copied {len(copied)} file(s), {len(names) - len(copied)} already there"
+    )
     on_board = {path: f"{folder}/{name}" for path, name in names.items()}
     rows, lost = [], None
     for position, model in enumerate(models, 1):
@@ -176,8 +209,11 @@ def bench_board(board: Board, models, job: dict, names: dict[str, str], timeout:
         elif str(model) not in on_board:
             result = {"error": f"model not found: {model}"}
         else:
-            board_job = {**job, **{key: on_board[job[key]] for key in ("test_set", "reference_probabilities") if key in job},
-                         "model": on_board[str(model)]}
+            board_job = {
+                **job,
+                **{key: on_board[job[key]] for key in ("test_set", "reference_probabilities") if key in job},
+                "model": on_board[str(model)],
+            }
             try:
                 result = run_on_board(board, board_job, timeout)
             except BoardError as exc:
@@ -186,12 +222,22 @@ def bench_board(board: Board, models, job: dict, names: dict[str, str], timeout:
         row = row_from(model, result, board=board.target, machine=machine)
         rows.append(row)
         first = job["batches"][0]
-        report(f"[{position}/{len(models)}] {row.label}: " + (row.error or f"p50 {row.p50(first)} µs at batch {first}"), steps=1)
+        report(
+            f"[{position}/{len(models)}] {row.label}: " + (row.error or f"p50 {row.p50(first)} µs at batch {first}"),
+            steps=1,
+        )
     return rows
 
 
-def bench_on_boards(targets, models, job: dict, timeout: float, remote_python: str = "python3", ssh_options=(),
-                    progress: Progress = SILENT) -> list[BenchRow]:
+def bench_on_boards(
+    targets,
+    models,
+    job: dict,
+    timeout: float,
+    remote_python: str = "python3",
+    ssh_options=(),
+    progress: Progress = SILENT,
+) -> list[BenchRow]:
     """``job`` (as ``runner.bench`` builds it, with local paths) on every board of ``targets`` at once;
     the rows come back grouped by board, in the order of ``targets``."""
     if not shutil.which("ssh"):
@@ -203,6 +249,7 @@ def bench_on_boards(targets, models, job: dict, timeout: float, remote_python: s
     names = {path: cache_name(path) for path in needed if path and Path(path).is_file()}
     lock = threading.Lock()
     with progress.bar("bench workers", len(boards) * len(models)) as advance:
+
         def report(message: str, steps: int = 0) -> None:
             with lock:
                 progress.say(message)

@@ -1,4 +1,5 @@
 """One BenchReport, several views: terminal table, Markdown, JSON (``to_dict``) and PNG plots."""
+
 from __future__ import annotations
 
 from ..common.deps import import_optional
@@ -6,7 +7,23 @@ from ..common.files import atomic_path, write_text
 from ..common.render import human_bytes, markdown_table, text_table
 
 # MACs per digit beside the latency: what a micro-controller's time follows, even where a desktop core disagrees.
-HEADERS = ["model", "backend", "quant", "size", "batch", "p50 µs", "MACs", "p99 µs", "img/s", "vs bare", "cold s", "RSS", "accuracy", "agree", "params"]
+HEADERS = [
+    "model",
+    "backend",
+    "quant",
+    "size",
+    "batch",
+    "p50 µs",
+    "MACs",
+    "p99 µs",
+    "img/s",
+    "vs bare",
+    "cold s",
+    "RSS",
+    "accuracy",
+    "agree",
+    "params",
+]
 
 
 def rows_for(report) -> list[list]:
@@ -14,20 +31,43 @@ def rows_for(report) -> list[list]:
     for row in report.rows:
         for batch, calls in row.latency.items():
             stats = calls["predictor"]
-            table.append([
-                row.label, row.backend, row.quantization, human_bytes(row.file_bytes), batch, stats["p50_us"], row.macs, stats["p99_us"],
-                round(stats["images_per_s"]), row.bare_ratio(batch), row.cold_start_s, human_bytes(row.peak_rss_bytes),
-                f"{row.accuracy:.2%}", None if row.agreement is None else f"{row.agreement:.2%}", row.parameters,
-            ])
+            table.append(
+                [
+                    row.label,
+                    row.backend,
+                    row.quantization,
+                    human_bytes(row.file_bytes),
+                    batch,
+                    stats["p50_us"],
+                    row.macs,
+                    stats["p99_us"],
+                    round(stats["images_per_s"]),
+                    row.bare_ratio(batch),
+                    row.cold_start_s,
+                    human_bytes(row.peak_rss_bytes),
+                    f"{row.accuracy:.2%}",
+                    None if row.agreement is None else f"{row.agreement:.2%}",
+                    row.parameters,
+                ]
+            )
     return table
 
 
 def baseline_rows(report) -> list[list]:
     return [
-        [row.label, batch, name, stats["p50_us"], stats["p99_us"], round(calls["predictor"]["p50_us"] / stats["p50_us"], 3)]
-        for row in report.rows if not row.error
+        [
+            row.label,
+            batch,
+            name,
+            stats["p50_us"],
+            stats["p99_us"],
+            round(calls["predictor"]["p50_us"] / stats["p50_us"], 3),
+        ]
+        for row in report.rows
+        if not row.error
         for batch, calls in row.latency.items()
-        for name, stats in calls.items() if name != "predictor"
+        for name, stats in calls.items()
+        if name != "predictor"
     ]
 
 
@@ -49,7 +89,9 @@ def board_groups(report) -> dict[str, list]:
 
 def state_text(before: dict, after: dict) -> str:
     """Clocks, SoC temperature around the runs and throttling, as far as the board exposes them."""
-    readings = [f"cpus {p['cpus']}: {p['governor']}, {p['cur_mhz']}/{p['max_mhz']} MHz" for p in before.get("cpufreq", [])]
+    readings = [
+        f"cpus {p['cpus']}: {p['governor']}, {p['cur_mhz']}/{p['max_mhz']} MHz" for p in before.get("cpufreq", [])
+    ]
     if before.get("soc_temp_c") is not None:
         readings.append(f"SoC {before['soc_temp_c']} → {after.get('soc_temp_c')} °C")
     if after.get("throttled"):
@@ -71,8 +113,10 @@ def board_lines(report) -> list[str]:
         states = [row.state for row in rows if row.state]
         runtimes = ", ".join(f"{k} {v}" for k, v in machine["versions"].items() if k not in ("python", "numpy"))
         state = state_text(states[0]["before"], states[-1]["after"]) if states else "no run finished"
-        lines.append(f"{board}: {machine['hostname']}, {machine['board'] or machine['cpu']} ({machine['arch']}, {machine['cores']} cores), "
-                     f"Linux {machine['kernel']}, Python {machine['python']} at {machine['executable']}, {runtimes}; {state}")
+        lines.append(
+            f"{board}: {machine['hostname']}, {machine['board'] or machine['cpu']} ({machine['arch']}, {machine['cores']} cores), "
+            f"Linux {machine['kernel']}, Python {machine['python']} at {machine['executable']}, {runtimes}; {state}"
+        )
     return lines
 
 
@@ -84,19 +128,31 @@ def comparison(report) -> tuple[list[str], list[list]] | None:
         return None
     models = list(dict.fromkeys(row.name for row in report.rows))
     by_board = {board: {row.name: row for row in rows} for board, rows in groups.items()}
-    table = [[model, batch, *[by_board[board][model].p50(batch) if model in by_board[board] else None for board in groups]]
-             for model in models for batch in report.settings["batches"]]
+    table = [
+        [model, batch, *[by_board[board][model].p50(batch) if model in by_board[board] else None for board in groups]]
+        for model in models
+        for batch in report.settings["batches"]
+    ]
     return ["model", "batch", *[f"{board} p50 µs" for board in groups]], table
 
 
-MICRO_HEADERS = ["model", "quant", "MACs", "TFLM µs/digit (reference-kernel proxy)", "arena estimate B", "arena measured B"]
+MICRO_HEADERS = [
+    "model",
+    "quant",
+    "MACs",
+    "TFLM µs/digit (reference-kernel proxy)",
+    "arena estimate B",
+    "arena measured B",
+]
 
 
 def micro_table(report) -> tuple[list[str], list[list]] | None:
     """TFLite artifacts as a micro-controller sees them: MACs, inspect's arena bound and the arena the real
     TFLite Micro interpreter needs, and with --backend tflm its time per digit on TFLM's reference kernels:
     a proxy that ranks models the way an MCU will, not an MCU's latency."""
-    rows = [row for row in report.rows if not row.error and (row.backend == "tflm" or row.arena_measured_bytes is not None)]
+    rows = [
+        row for row in report.rows if not row.error and (row.backend == "tflm" or row.arena_measured_bytes is not None)
+    ]
     if not rows:
         return None
     batch = report.settings["batches"][0]
@@ -104,40 +160,82 @@ def micro_table(report) -> tuple[list[str], list[list]] | None:
     def per_digit(row):
         return round(row.p50(batch) / batch, 1) if row.backend == "tflm" and row.p50(batch) else None
 
-    return MICRO_HEADERS, [[row.label, row.quantization, row.macs, per_digit(row), row.arena_bytes, row.arena_measured_bytes]
-                           for row in rows]
+    return MICRO_HEADERS, [
+        [row.label, row.quantization, row.macs, per_digit(row), row.arena_bytes, row.arena_measured_bytes]
+        for row in rows
+    ]
 
 
 def machine_line(report) -> str:
     m, s = report.machine, report.settings
-    return (f"{m['cpu']} ({m['arch']}, {m['cores']} cores, {', '.join(m['isa']) or 'no SIMD flags read'}), "
-            f"{human_bytes(m['memory_bytes'] or 0)} RAM, {m['os']}, Python {m['python']}; "
-            f"threads={s['threads']}, cores={s['cores'] or 'all'}, runs={s['runs']}, warm-up={s['warmup']}")
+    return (
+        f"{m['cpu']} ({m['arch']}, {m['cores']} cores, {', '.join(m['isa']) or 'no SIMD flags read'}), "
+        f"{human_bytes(m['memory_bytes'] or 0)} RAM, {m['os']}, Python {m['python']}; "
+        f"threads={s['threads']}, cores={s['cores'] or 'all'}, runs={s['runs']}, warm-up={s['warmup']}"
+    )
 
 
 def text_report(report) -> str:
     side_by_side = comparison(report)
-    return "\n".join([
-        machine_line(report), *board_lines(report), "", text_table(HEADERS, rows_for(report)), *error_lines(report), "",
-        *(["boards side by side", text_table(*side_by_side), ""] if side_by_side else []),
-        *(["TFLite Micro", text_table(*micro), ""] if (micro := micro_table(report)) else []),
-        "bare runtime baselines", text_table(BASELINE_HEADERS, baseline_rows(report)),
-    ])
+    return "\n".join(
+        [
+            machine_line(report),
+            *board_lines(report),
+            "",
+            text_table(HEADERS, rows_for(report)),
+            *error_lines(report),
+            "",
+            *(["boards side by side", text_table(*side_by_side), ""] if side_by_side else []),
+            *(["TFLite Micro", text_table(*micro), ""] if (micro := micro_table(report)) else []),
+            "bare runtime baselines",
+            text_table(BASELINE_HEADERS, baseline_rows(report)),
+        ]
+    )
 
 
 def markdown_report(report, title="edgemnist benchmark") -> str:
     versions = ", ".join(f"{k} {v}" for k, v in report.machine["versions"].items())
     side_by_side = comparison(report)
-    return "\n".join([
-        f"## {title}", "", f"Machine: {machine_line(report)}.", "", f"Versions: {versions}.", "",
-        *(["Boards (the rows were measured there, over SSH):", "", *[f"- {line}" for line in board_lines(report)], ""] if board_groups(report) else []),
-        *(["Boards side by side:", "", markdown_table(*side_by_side), ""] if side_by_side else []),
-        markdown_table(HEADERS, rows_for(report)), "", *[f"- {line}" for line in error_lines(report)], "",
-        *(["TFLite Micro (the TFLM time is its reference kernels' cost on this machine: it ranks models as an MCU "
-           "will, it is not an MCU's latency):", "", markdown_table(*micro), ""] if (micro := micro_table(report)) else []),
-        "Bare runtime calls, measured in the same worker:", "",
-        markdown_table(BASELINE_HEADERS, baseline_rows(report)), "",
-    ])
+    return "\n".join(
+        [
+            f"## {title}",
+            "",
+            f"Machine: {machine_line(report)}.",
+            "",
+            f"Versions: {versions}.",
+            "",
+            *(
+                [
+                    "Boards (the rows were measured there, over SSH):",
+                    "",
+                    *[f"- {line}" for line in board_lines(report)],
+                    "",
+                ]
+                if board_groups(report)
+                else []
+            ),
+            *(["Boards side by side:", "", markdown_table(*side_by_side), ""] if side_by_side else []),
+            markdown_table(HEADERS, rows_for(report)),
+            "",
+            *[f"- {line}" for line in error_lines(report)],
+            "",
+            *(
+                [
+                    "TFLite Micro (the TFLM time is its reference kernels' cost on this machine: it ranks models as an MCU "
+                    "will, it is not an MCU's latency):",
+                    "",
+                    markdown_table(*micro),
+                    "",
+                ]
+                if (micro := micro_table(report))
+                else []
+            ),
+            "Bare runtime calls, measured in the same worker:",
+            "",
+            markdown_table(BASELINE_HEADERS, baseline_rows(report)),
+            "",
+        ]
+    )
 
 
 def write_markdown(report, path, title="edgemnist benchmark"):
@@ -168,7 +266,9 @@ def write_plot(report, path):
         point = (row.file_bytes / 1024, row.accuracy * 100)
         accuracy_axes.scatter(*point)
         # Artifacts of equal size and accuracy sit on one point: stagger their labels.
-        accuracy_axes.annotate(row.label, point, fontsize=7, xytext=(5, 4 - 10 * (index % 3)), textcoords="offset points")
+        accuracy_axes.annotate(
+            row.label, point, fontsize=7, xytext=(5, 4 - 10 * (index % 3)), textcoords="offset points"
+        )
     accuracies = [row.accuracy * 100 for row in rows]
     if accuracies:  # at least half a point of range, so rounding-level differences do not look large
         middle = (max(accuracies) + min(accuracies)) / 2

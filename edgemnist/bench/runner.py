@@ -3,6 +3,7 @@
 A worker that crashes, hangs past the timeout or lacks its runtime becomes a row with an ``error``;
 the other models go on.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import load_mnist
 from ..common.errors import EdgemnistError
 from ..common.files import write_npz
 from ..common.progress import SILENT, Progress
+from ..data import load_mnist
 from .machine import machine_info
 
 SCHEMA_VERSION = 1
@@ -96,7 +97,11 @@ def run_worker(job: dict, timeout: float) -> dict:
     job = {**job, "spawned_at": time.time()}
     try:
         process = subprocess.run(
-            [sys.executable, "-m", "edgemnist.bench.worker"], input=json.dumps(job), capture_output=True, text=True, timeout=timeout
+            [sys.executable, "-m", "edgemnist.bench.worker"],
+            input=json.dumps(job),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:g} s"}
@@ -130,7 +135,10 @@ def bench_here(models, job: dict, timeout: float, progress: Progress) -> list[Be
             row = row_from(model, run_worker({**job, "model": str(model)}, timeout))
             rows.append(row)
             advance()
-            progress.say(f"[{position}/{len(models)}] {row.name}: " + (row.error or f"p50 {row.p50(first_batch)} µs at batch {first_batch}"))
+            progress.say(
+                f"[{position}/{len(models)}] {row.name}: "
+                + (row.error or f"p50 {row.p50(first_batch)} µs at batch {first_batch}")
+            )
     return rows
 
 
@@ -170,18 +178,35 @@ def bench(
         test_set = Path(tmp) / "test.npz"
         write_npz(test_set, x=mnist.x_test, y=mnist.y_test)  # the same bytes every run: a board's cache keeps it
         contract = {k: v for k, v in (contract or {}).items() if v is not None}
-        job = {"test_set": str(test_set), "batches": list(batches), "threads": threads, "cores": cores, "runs": runs,
-               "warmup": warmup, "contract": contract, "backend": backend}
+        job = {
+            "test_set": str(test_set),
+            "batches": list(batches),
+            "threads": threads,
+            "cores": cores,
+            "runs": runs,
+            "warmup": warmup,
+            "contract": contract,
+            "backend": backend,
+        }
         if reference:
             progress.say(f"reference {reference}: predicting the test set")
-            job["reference_probabilities"] = reference_probabilities(reference, mnist.x_test, Path(tmp), threads, contract)
+            job["reference_probabilities"] = reference_probabilities(
+                reference, mnist.x_test, Path(tmp), threads, contract
+            )
         if on:
             from .remote import bench_on_boards
 
             rows = bench_on_boards(on, models, job, timeout, remote_python, ssh_options, progress)
         else:
             rows = bench_here(models, job, timeout, progress)
-    settings = {"batches": list(batches), "threads": threads, "cores": cores, "runs": runs, "warmup": warmup, "timeout_s": timeout}
+    settings = {
+        "batches": list(batches),
+        "threads": threads,
+        "cores": cores,
+        "runs": runs,
+        "warmup": warmup,
+        "timeout_s": timeout,
+    }
     if on:
         settings.update(on=list(on), remote_python=remote_python)
     return BenchReport(SCHEMA_VERSION, machine_info(), settings, str(reference) if reference else None, rows)

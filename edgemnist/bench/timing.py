@@ -1,5 +1,6 @@
 """Latency sampling: warm-up, then interleaved rounds so slow drifts of the machine hit every
 measured call alike; percentiles rather than a single mean."""
+
 from __future__ import annotations
 
 import time

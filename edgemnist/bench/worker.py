@@ -1,5 +1,6 @@
 """One model, measured in a process of its own: ``python -m edgemnist.bench.worker`` reads a job
 (JSON) on stdin and writes the result (JSON) on stdout. A crash or hang here costs one row only."""
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,9 @@ def pin(cores) -> None:
         try:
             os.sched_setaffinity(0, set(cores))
         except OSError:
-            raise EdgemnistError(f"cannot pin to cores {cores}: this machine offers {sorted(os.sched_getaffinity(0))}") from None
+            raise EdgemnistError(
+                f"cannot pin to cores {cores}: this machine offers {sorted(os.sched_getaffinity(0))}"
+            ) from None
 
 
 def peak_rss_bytes() -> int:
@@ -57,7 +60,12 @@ def inspection_totals(path) -> dict:
         found = inspect_model(path)
     except EdgemnistError as exc:  # e.g. the onnx package is not on this device
         return {"inspect_error": str(exc)}
-    totals = {"parameters": found.parameters, "macs": found.macs, "flash_bytes": found.flash_bytes, "arena_bytes": found.arena_bytes}
+    totals = {
+        "parameters": found.parameters,
+        "macs": found.macs,
+        "flash_bytes": found.flash_bytes,
+        "arena_bytes": found.arena_bytes,
+    }
     return {**totals, **measured_arena(path)} if found.format == "tflite" else totals
 
 
@@ -101,7 +109,10 @@ def run_job(job: dict) -> dict:
     }
     for batch in job["batches"]:
         sample = digits[:batch]
-        calls = {"predictor": lambda: predictor.predict_proba(sample), **predictor.bare_calls(predictor.codec.encode(sample))}
+        calls = {
+            "predictor": lambda sample=sample: predictor.predict_proba(sample),
+            **predictor.bare_calls(predictor.codec.encode(sample)),
+        }
         result["latency"][str(batch)] = measure(calls, batch, job["runs"], job["warmup"])
     result["peak_rss_bytes"] = peak_rss_bytes()  # before the full test-set pass, whose big batches would dominate
     probabilities = predictor.predict_proba(digits)

@@ -6,6 +6,7 @@ inspect, models). Exit codes, the same for every command: 0 all good, 1 a check 
 (one line on stderr), 3 an internal error (one line; ``--verbose``, before or after the command, shows
 the traceback and TensorFlow's own output).
 """
+
 from __future__ import annotations
 
 import warnings
@@ -18,7 +19,11 @@ from .options import CleanErrors
 
 
 @click.group(cls=CleanErrors, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--verbose", is_flag=True, help="Show tracebacks, warnings and TensorFlow's own output (before or after the command).")
+@click.option(
+    "--verbose",
+    is_flag=True,
+    help="Show tracebacks, warnings and TensorFlow's own output (before or after the command).",
+)
 @click.version_option(__version__, prog_name="edgemnist")
 @click.pass_context
 def cli(ctx, verbose):
@@ -44,4 +49,3 @@ from . import checking, explaining, measuring, serving, training  # noqa: E402,F
 
 def main():
     cli(prog_name="edgemnist")
-

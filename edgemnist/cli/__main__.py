@@ -1,4 +1,5 @@
 """``python -m edgemnist.cli``: the same as the ``edgemnist`` command."""
+
 from . import main
 
 main()

@@ -1,4 +1,5 @@
 """Commands that run a model on digits: predict, evaluate, parity, sample."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,18 @@ import click
 
 from ..common.errors import EdgemnistError, ValidationFailed
 from . import cli
-from .options import (backend_option, contract_kwargs, contract_options, data_option, echo_json, json_file_option, limit_option,
-                      progress_for, quiet_option, threads_option)
+from .options import (
+    backend_option,
+    contract_kwargs,
+    contract_options,
+    data_option,
+    echo_json,
+    json_file_option,
+    limit_option,
+    progress_for,
+    quiet_option,
+    threads_option,
+)
 
 
 @cli.command()
@@ -34,10 +45,16 @@ def predict(paths, top_k, as_json, threads, backend, input_scale, normalize):
     from ..predict.files import predict_files, split_model_and_images
 
     model, images = split_model_and_images(paths, sys.stdin)
-    results, unreadable = predict_files(model, images, top_k, threads, backend=backend, **contract_kwargs(input_scale, normalize))
+    results, unreadable = predict_files(
+        model, images, top_k, threads, backend=backend, **contract_kwargs(input_scale, normalize)
+    )
     for r in results:
         if as_json:
-            click.echo(json.dumps({"path": r.path, "label": r.label, "confidence": r.confidence, "probabilities": r.probabilities}))
+            click.echo(
+                json.dumps(
+                    {"path": r.path, "label": r.label, "confidence": r.confidence, "probabilities": r.probabilities}
+                )
+            )
         else:
             others = "  ".join(f"{label}: {p:.3f}" for label, p in r.top_k[1:])
             click.echo(f"{r.path}: {r.label} ({r.confidence:.1%})" + (f"  next: {others}" if others else ""))
@@ -66,19 +83,44 @@ def evaluate(model, as_json, limit, threads, backend, input_scale, normalize, qu
     from ..common.render import evaluation_text
     from ..evaluate import evaluate_model
 
-    result = evaluate_model(model, data_dir, limit, threads, progress=progress_for(quiet), backend=backend,
-                            **contract_kwargs(input_scale, normalize))
+    result = evaluate_model(
+        model,
+        data_dir,
+        limit,
+        threads,
+        progress=progress_for(quiet),
+        backend=backend,
+        **contract_kwargs(input_scale, normalize),
+    )
     echo_json(result.to_dict()) if as_json else click.echo(evaluation_text(result))
 
 
 @cli.command()
 @click.argument("reference", type=click.Path())
 @click.argument("candidates", nargs=-1, required=True, type=click.Path())
-@click.option("--max-drop", type=click.FloatRange(0, 100), default=0.3, show_default=True, help="Accuracy points a candidate may lose.")
-@click.option("--min-agreement", type=click.FloatRange(0, 1), default=0.995, show_default=True, help="Share of top-1 labels equal to the reference's.")
-@click.option("--atol", type=click.FloatRange(0, 1), default=None, help="Max |Δp| over all probabilities (off by default).")
-@click.option("--max-lsb", type=click.FloatRange(0, 255), default=None,
-              help="Max |Δ| of an int8 output in quantization steps (off by default; 32 with --backend tflm).")
+@click.option(
+    "--max-drop",
+    type=click.FloatRange(0, 100),
+    default=0.3,
+    show_default=True,
+    help="Accuracy points a candidate may lose.",
+)
+@click.option(
+    "--min-agreement",
+    type=click.FloatRange(0, 1),
+    default=0.995,
+    show_default=True,
+    help="Share of top-1 labels equal to the reference's.",
+)
+@click.option(
+    "--atol", type=click.FloatRange(0, 1), default=None, help="Max |Δp| over all probabilities (off by default)."
+)
+@click.option(
+    "--max-lsb",
+    type=click.FloatRange(0, 255),
+    default=None,
+    help="Max |Δ| of an int8 output in quantization steps (off by default; 32 with --backend tflm).",
+)
 @limit_option
 @json_file_option
 @threads_option()
@@ -86,8 +128,22 @@ def evaluate(model, as_json, limit, threads, backend, input_scale, normalize, qu
 @contract_options
 @quiet_option
 @data_option
-def parity(reference, candidates, max_drop, min_agreement, atol, max_lsb, limit, json_path, threads, backend, input_scale,
-           normalize, quiet, data_dir):
+def parity(
+    reference,
+    candidates,
+    max_drop,
+    min_agreement,
+    atol,
+    max_lsb,
+    limit,
+    json_path,
+    threads,
+    backend,
+    input_scale,
+    normalize,
+    quiet,
+    data_dir,
+):
     """Check that each CANDIDATE answers like REFERENCE on the MNIST test set.
 
     Exit 0 when every candidate passes, 1 when any fails, 2 on bad input. Made for CI.
@@ -100,11 +156,21 @@ def parity(reference, candidates, max_drop, min_agreement, atol, max_lsb, limit,
     """
     from ..common.files import write_json
     from ..common.render import parity_text
-    from ..parity import Tolerance, parity as run_parity
+    from ..parity import Tolerance
+    from ..parity import parity as run_parity
 
     tolerance = Tolerance(max_drop, min_agreement, atol, max_lsb).for_backend(backend)
-    results = run_parity(reference, candidates, tolerance, data_dir, limit, threads,
-                         progress=progress_for(quiet), backend=backend, **contract_kwargs(input_scale, normalize))
+    results = run_parity(
+        reference,
+        candidates,
+        tolerance,
+        data_dir,
+        limit,
+        threads,
+        progress=progress_for(quiet),
+        backend=backend,
+        **contract_kwargs(input_scale, normalize),
+    )
     click.echo(parity_text(results))
     if json_path:
         write_json(json_path, {"tolerance": tolerance.__dict__, "results": [r.to_dict() for r in results]})

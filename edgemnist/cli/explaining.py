@@ -1,23 +1,45 @@
 """Commands that look behind a parity number: explain (why an int8 model disagrees), robustness (MNIST-C)."""
+
 from __future__ import annotations
 
 import click
 
 from . import cli
-from .options import (TEST_IMAGES, calibration_option, data_option, echo_json, limit_option, progress_for, quiet_option,
-                      threads_option)
+from .options import (
+    TEST_IMAGES,
+    calibration_option,
+    data_option,
+    echo_json,
+    limit_option,
+    progress_for,
+    quiet_option,
+    threads_option,
+)
 
 
 @cli.command()
 @click.argument("models", nargs=-1, required=True, type=click.Path())
-@click.option("--severity", type=click.IntRange(1, 5), default=None,
-              help="One severity for every corruption that has one (default: each corruption's severity in MNIST-C).")
+@click.option(
+    "--severity",
+    type=click.IntRange(1, 5),
+    default=None,
+    help="One severity for every corruption that has one (default: each corruption's severity in MNIST-C).",
+)
 @limit_option
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random corruptions.")
-@click.option("--out", type=click.Path(file_okay=False), default="robustness", show_default=True,
-              help="Folder for robustness.json, robustness.md and robustness.png.")
-@click.option("--cache", type=click.Path(file_okay=False), default=None,
-              help="Folder for the corrupted test sets (default: ~/.cache/edgemnist/mnist-c).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="robustness",
+    show_default=True,
+    help="Folder for robustness.json, robustness.md and robustness.png.",
+)
+@click.option(
+    "--cache",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for the corrupted test sets (default: ~/.cache/edgemnist/mnist-c).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of tables.")
 @threads_option()
 @quiet_option
@@ -33,10 +55,19 @@ def robustness(models, severity, limit, seed, out, cache, as_json, threads, quie
       edgemnist robustness export/seed_float32.tflite export/seed_int8.tflite --out runs/robustness
     """
     from ..robustness.report import robustness_text, write_reports
-    from ..robustness.runner import default_cache, robustness as run_robustness
+    from ..robustness.runner import default_cache
+    from ..robustness.runner import robustness as run_robustness
 
-    report = run_robustness(models, severity, limit, seed, data_dir=data_dir, cache=cache or default_cache(),
-                            threads=threads, progress=progress_for(quiet))
+    report = run_robustness(
+        models,
+        severity,
+        limit,
+        seed,
+        data_dir=data_dir,
+        cache=cache or default_cache(),
+        threads=threads,
+        progress=progress_for(quiet),
+    )
     files = write_reports(report, out)
     if as_json:
         echo_json(report.to_dict())
@@ -48,11 +79,21 @@ def robustness(models, severity, limit, seed, out, cache, as_json, threads, quie
 @cli.command()
 @click.argument("reference", type=click.Path())
 @click.argument("candidate", type=click.Path())
-@click.option("--out", type=click.Path(file_okay=False), default="explain", show_default=True,
-              help="Folder for explain.json, explain.md, gallery.png and abs_diff.png.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="explain",
+    show_default=True,
+    help="Folder for explain.json, explain.md, gallery.png and abs_diff.png.",
+)
 @limit_option
-@click.option("--debug-images", type=click.IntRange(10, TEST_IMAGES), default=500, show_default=True,
-              help="Test digits the per-layer debugger runs.")
+@click.option(
+    "--debug-images",
+    type=click.IntRange(10, TEST_IMAGES),
+    default=500,
+    show_default=True,
+    help="Test digits the per-layer debugger runs.",
+)
 @calibration_option
 @click.option("--json", "as_json", is_flag=True, help="Print explain.json instead of the summary.")
 @threads_option()
@@ -73,5 +114,7 @@ def explain(reference, candidate, out, limit, debug_images, calibration, as_json
     from ..explain.report import explain_text
     from ..explain.runner import explain as run_explain
 
-    explanation = run_explain(reference, candidate, out, data_dir, limit, debug_images, calibration, threads, progress_for(quiet))
+    explanation = run_explain(
+        reference, candidate, out, data_dir, limit, debug_images, calibration, threads, progress_for(quiet)
+    )
     echo_json(explanation.to_dict()) if as_json else click.echo(explain_text(explanation))

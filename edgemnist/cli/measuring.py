@@ -1,36 +1,114 @@
 """Commands that measure models: bench, inspect, models."""
+
 from __future__ import annotations
 
 import click
 
 from ..common.errors import ValidationFailed
 from . import cli
-from .options import (backend_option, contract_kwargs, contract_options, data_option, echo_json, json_file_option, parse_int_list,
-                      progress_for, quiet_option, runs_option, threads_option)
+from .options import (
+    backend_option,
+    contract_kwargs,
+    contract_options,
+    data_option,
+    echo_json,
+    json_file_option,
+    parse_int_list,
+    progress_for,
+    quiet_option,
+    runs_option,
+    threads_option,
+)
 
 
 @cli.command()
 @click.argument("models", nargs=-1, required=True, type=click.Path())
-@click.option("--batch", "batches", default="1,64", show_default=True, callback=parse_int_list, help="Batch sizes, comma-separated.")
+@click.option(
+    "--batch",
+    "batches",
+    default="1,64",
+    show_default=True,
+    callback=parse_int_list,
+    help="Batch sizes, comma-separated.",
+)
 @threads_option(default=1)
-@click.option("--cores", default=None, callback=parse_int_list, help="Pin each worker to these CPU cores (e.g. 0), as on a small board.")
+@click.option(
+    "--cores",
+    default=None,
+    callback=parse_int_list,
+    help="Pin each worker to these CPU cores (e.g. 0), as on a small board.",
+)
 @runs_option
 @click.option("--warmup", type=click.IntRange(0, 100_000), default=20, show_default=True)
-@click.option("--timeout", type=click.FloatRange(1, 86_400), default=300, show_default=True, help="Seconds before a worker is killed.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 86_400),
+    default=300,
+    show_default=True,
+    help="Seconds before a worker is killed.",
+)
 @click.option("--reference", type=click.Path(), default=None, help="Model to measure agreement and max |Δp| against.")
 @json_file_option
-@click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False), default=None, help="Write the report as Markdown to this file.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Write PNG plots to this file (needs edgemnist[plot]).")
-@click.option("--on", "boards", multiple=True, is_eager=True, metavar="[USER@]HOST[:PORT]",
-              help="Measure on this board over SSH instead of here (repeat for several boards, measured in parallel).")
-@click.option("--remote-python", default="python3", show_default=True, help="The board's Python, where edgemnist[tflite] or [onnx] is installed.")
-@click.option("--ssh-option", "ssh_options", multiple=True, metavar="KEY=VALUE", help="Passed to ssh as -o KEY=VALUE (repeatable).")
+@click.option(
+    "--markdown",
+    "markdown_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the report as Markdown to this file.",
+)
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write PNG plots to this file (needs edgemnist[plot]).",
+)
+@click.option(
+    "--on",
+    "boards",
+    multiple=True,
+    is_eager=True,
+    metavar="[USER@]HOST[:PORT]",
+    help="Measure on this board over SSH instead of here (repeat for several boards, measured in parallel).",
+)
+@click.option(
+    "--remote-python",
+    default="python3",
+    show_default=True,
+    help="The board's Python, where edgemnist[tflite] or [onnx] is installed.",
+)
+@click.option(
+    "--ssh-option",
+    "ssh_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Passed to ssh as -o KEY=VALUE (repeatable).",
+)
 @backend_option
 @contract_options
 @quiet_option
 @data_option
-def bench(models, batches, threads, cores, runs, warmup, timeout, reference, json_path, markdown_path, plot_path,
-          boards, remote_python, ssh_options, backend, input_scale, normalize, quiet, data_dir):
+def bench(
+    models,
+    batches,
+    threads,
+    cores,
+    runs,
+    warmup,
+    timeout,
+    reference,
+    json_path,
+    markdown_path,
+    plot_path,
+    boards,
+    remote_python,
+    ssh_options,
+    backend,
+    input_scale,
+    normalize,
+    quiet,
+    data_dir,
+):
     """Measure latency, memory, accuracy and size of each MODEL, each in its own process.
 
     Exit 1 when any model's row has an error (it could not be loaded or measured, or its board reached).
@@ -48,9 +126,23 @@ def bench(models, batches, threads, cores, runs, warmup, timeout, reference, jso
     from ..bench.runner import bench as run_bench
     from ..common.files import write_json
 
-    report = run_bench(models, batches, threads, cores, runs, warmup, timeout, reference, data_dir,
-                       progress=progress_for(quiet), contract=contract_kwargs(input_scale, normalize),
-                       on=boards, remote_python=remote_python, ssh_options=ssh_options, backend=backend)
+    report = run_bench(
+        models,
+        batches,
+        threads,
+        cores,
+        runs,
+        warmup,
+        timeout,
+        reference,
+        data_dir,
+        progress=progress_for(quiet),
+        contract=contract_kwargs(input_scale, normalize),
+        on=boards,
+        remote_python=remote_python,
+        ssh_options=ssh_options,
+        backend=backend,
+    )
     click.echo(text_report(report))
     if json_path:
         write_json(json_path, report.to_dict())
@@ -66,8 +158,11 @@ def bench(models, batches, threads, cores, runs, warmup, timeout, reference, jso
 @cli.command()
 @click.argument("model", type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--measure", is_flag=True, help="Also find the arena the real TFLite Micro interpreter needs (TFLite models; "
-              "needs edgemnist[tflm]).")
+@click.option(
+    "--measure",
+    is_flag=True,
+    help="Also find the arena the real TFLite Micro interpreter needs (TFLite models; needs edgemnist[tflm]).",
+)
 def inspect(model, as_json, measure):
     """Parameters, MACs, weight bytes and activation RAM of MODEL, per layer and in total.
 
@@ -97,7 +192,17 @@ def models():
     from ..common.render import human_bytes, text_table
     from ..pretrained import pretrained_dir, shipped_manifest
 
-    rows = [[m["file"], m["arch"], m["format"], m["quantization"], f"{m['accuracy']:.2%}", human_bytes(m["size_bytes"]), m["parameters"]]
-            for m in shipped_manifest()["models"]]
+    rows = [
+        [
+            m["file"],
+            m["arch"],
+            m["format"],
+            m["quantization"],
+            f"{m['accuracy']:.2%}",
+            human_bytes(m["size_bytes"]),
+            m["parameters"],
+        ]
+        for m in shipped_manifest()["models"]
+    ]
     click.echo(text_table(["model", "arch", "format", "quant", "accuracy", "size", "params"], rows))
     click.echo(f"in {pretrained_dir()}")

@@ -1,4 +1,5 @@
 """Shared pieces of the CLI: clean error handling and the options several commands use (defined once)."""
+
 from __future__ import annotations
 
 import json
@@ -66,7 +67,10 @@ class CleanErrors(click.Group):
 
 def data_option(func):
     return click.option(
-        "--data", "data_dir", metavar="DIR", envvar="EDGEMNIST_DATA",
+        "--data",
+        "data_dir",
+        metavar="DIR",
+        envvar="EDGEMNIST_DATA",
         help="Folder with the four MNIST IDX files (gzipped or not) or mnist.npz. Default: $EDGEMNIST_DATA, "
         "then ~/.keras/datasets/mnist.npz, then Keras' download.",
     )(func)
@@ -84,19 +88,34 @@ def progress_for(quiet: bool) -> TerminalProgress:
 TEST_IMAGES = 10_000
 TRAINING_IMAGES = 60_000
 
-limit_option = click.option("--limit", type=click.IntRange(1, TEST_IMAGES), default=None, help="Use the first N test images.")
-runs_option = click.option("--runs", type=click.IntRange(10, 1_000_000), default=200, show_default=True,
-                           help="Timed calls per batch size.")
-calibration_option = click.option("--calibration", type=click.IntRange(10, TRAINING_IMAGES), default=300, show_default=True,
-                                  help="Training digits (class-balanced, fixed) that calibrate int8.")
-json_file_option = click.option("--json-file", "json_path", type=click.Path(dir_okay=False), default=None,
-                                 help="Also write the results as JSON to this file (--json, where a command has it, prints JSON).")
+limit_option = click.option(
+    "--limit", type=click.IntRange(1, TEST_IMAGES), default=None, help="Use the first N test images."
+)
+runs_option = click.option(
+    "--runs", type=click.IntRange(10, 1_000_000), default=200, show_default=True, help="Timed calls per batch size."
+)
+calibration_option = click.option(
+    "--calibration",
+    type=click.IntRange(10, TRAINING_IMAGES),
+    default=300,
+    show_default=True,
+    help="Training digits (class-balanced, fixed) that calibrate int8.",
+)
+json_file_option = click.option(
+    "--json-file",
+    "json_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write the results as JSON to this file (--json, where a command has it, prints JSON).",
+)
 
 
 def threads_option(default=None):
     """--threads everywhere; timing commands default to 1 thread so that their figures are reproducible."""
     help_text = "Runtime threads" + (" (default: the runtime's own)." if default is None else ".")
-    return click.option("--threads", type=click.IntRange(1, 256), default=default, show_default=default is not None, help=help_text)
+    return click.option(
+        "--threads", type=click.IntRange(1, 256), default=default, show_default=default is not None, help=help_text
+    )
 
 
 def backend_option(func):
@@ -104,7 +123,9 @@ def backend_option(func):
     from ..predict import BACKENDS
 
     return click.option(
-        "--backend", type=click.Choice(BACKENDS.names()), default=None,
+        "--backend",
+        type=click.Choice(BACKENDS.names()),
+        default=None,
         help="Run with this runtime instead of the one the file's format picks, e.g. tflm: TFLite Micro's "
         "reference kernels, the arithmetic of a micro-controller (needs edgemnist[tflm]).",
     )(func)
@@ -125,11 +146,15 @@ def parse_normalize(ctx, param, value):
 def contract_options(func):
     """What cannot be read from a foreign model: shared by predict, evaluate, parity and bench."""
     func = click.option(
-        "--normalize", callback=parse_normalize, metavar="MEAN,STD",
+        "--normalize",
+        callback=parse_normalize,
+        metavar="MEAN,STD",
         help="The model expects (x - MEAN) / STD, applied after --input-scale.",
     )(func)
     return click.option(
-        "--input-scale", type=click.Choice(["1", "255"]), default=None,
+        "--input-scale",
+        type=click.Choice(["1", "255"]),
+        default=None,
         help="The float range the model expects: [0,1] or [0,255]. Our own models carry it.",
     )(func)
 

@@ -1,4 +1,5 @@
 """``edgemnist serve``: the digit-classifier app (page + JSON API) over any exported model."""
+
 from __future__ import annotations
 
 import click
@@ -8,8 +9,19 @@ from . import cli
 
 @cli.command()
 @click.argument("models", nargs=-1, metavar="[MODEL]...")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; 0.0.0.0 lets a phone on your network in.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on (0: any free port).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 lets a phone on your network in.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
 def serve(models, host, port):
     """Serve the digit-classifier app: draw or photograph a digit, see what the model saw and its answer,
     on the server and in the browser (onnxruntime-web), with a JSON API at /api/predict.

@@ -1,4 +1,5 @@
 """Workstation commands: train, export, pipeline."""
+
 from __future__ import annotations
 
 import click
@@ -7,17 +8,49 @@ from ..common.errors import ValidationFailed
 from ..export import QUANTIZATIONS, format_names
 from ..models import ARCHITECTURES
 from . import cli
-from .options import (TRAINING_IMAGES, calibration_option, data_option, parse_int_list, progress_for, quiet_option, runs_option,
-                      threads_option)
+from .options import (
+    TRAINING_IMAGES,
+    calibration_option,
+    data_option,
+    parse_int_list,
+    progress_for,
+    quiet_option,
+    runs_option,
+    threads_option,
+)
 
 
 @cli.command()
-@click.option("--arch", type=click.Choice(ARCHITECTURES.names()), default="seed", show_default=True, help="Architecture from the registry.")
-@click.option("--epochs", type=click.IntRange(1, 1000), default=None, help="Default: the architecture's recipe (seed: 10).")
-@click.option("--batch-size", type=click.IntRange(1, TRAINING_IMAGES), default=None, help="Default: the architecture's recipe (seed: 32).")
+@click.option(
+    "--arch",
+    type=click.Choice(ARCHITECTURES.names()),
+    default="seed",
+    show_default=True,
+    help="Architecture from the registry.",
+)
+@click.option(
+    "--epochs", type=click.IntRange(1, 1000), default=None, help="Default: the architecture's recipe (seed: 10)."
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, TRAINING_IMAGES),
+    default=None,
+    help="Default: the architecture's recipe (seed: 32).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same model (deterministic on CPU).")
-@click.option("--out", type=click.Path(file_okay=False), default="models", show_default=True, help="Folder for <arch>.keras and metrics.json.")
-@click.option("--train-limit", type=click.IntRange(1, TRAINING_IMAGES), default=None, help="Train on the first N training images only (quick tries).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default="models",
+    show_default=True,
+    help="Folder for <arch>.keras and metrics.json.",
+)
+@click.option(
+    "--train-limit",
+    type=click.IntRange(1, TRAINING_IMAGES),
+    default=None,
+    help="Train on the first N training images only (quick tries).",
+)
 @quiet_option
 @data_option
 def train(arch, epochs, batch_size, seed, out, train_limit, quiet, data_dir):
@@ -38,10 +71,23 @@ def train(arch, epochs, batch_size, seed, out, train_limit, quiet, data_dir):
 
 @cli.command()
 @click.argument("model", required=False, type=click.Path())
-@click.option("--format", "formats", type=click.Choice([*format_names(), "all"]), multiple=True, default=["tflite"],
-              show_default=True, help="Output format; repeat it, or 'all' for every format × quantization.")
-@click.option("--quantize", type=click.Choice(["none", *QUANTIZATIONS[1:]]), is_flag=False, flag_value="int8", default=None,
-              help="Quantization; a bare --quantize means full int8 (int8 input and output).")
+@click.option(
+    "--format",
+    "formats",
+    type=click.Choice([*format_names(), "all"]),
+    multiple=True,
+    default=["tflite"],
+    show_default=True,
+    help="Output format; repeat it, or 'all' for every format × quantization.",
+)
+@click.option(
+    "--quantize",
+    type=click.Choice(["none", *QUANTIZATIONS[1:]]),
+    is_flag=False,
+    flag_value="int8",
+    default=None,
+    help="Quantization; a bare --quantize means full int8 (int8 input and output).",
+)
 @click.option("--out", type=click.Path(file_okay=False), default="export", show_default=True)
 @calibration_option
 @click.option("--no-validate", is_flag=True, help="Skip the comparison with the Keras model.")
@@ -60,19 +106,38 @@ def export(model, formats, quantize, out, calibration, no_validate, quiet, data_
     from ..train import find_latest_model
 
     quantization = "float32" if quantize == "none" else quantize
-    report = run_export(model or find_latest_model(), formats, quantization, out, calibration, not no_validate,
-                        data_dir, progress=progress_for(quiet))
+    report = run_export(
+        model or find_latest_model(),
+        formats,
+        quantization,
+        out,
+        calibration,
+        not no_validate,
+        data_dir,
+        progress=progress_for(quiet),
+    )
     click.echo(export_text(report))
     if report.failed:
-        raise ValidationFailed(f"{len(report.failed)} artifact(s) failed validation: " + ", ".join(a.file for a in report.failed))
+        raise ValidationFailed(
+            f"{len(report.failed)} artifact(s) failed validation: " + ", ".join(a.file for a in report.failed)
+        )
 
 
 @cli.command()
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for everything the run makes.")
 @click.option("--arch", type=click.Choice(ARCHITECTURES.names()), default="seed", show_default=True)
-@click.option("--epochs", type=click.IntRange(1, 1000), default=None, help="Default: the architecture's recipe (seed: 10).")
+@click.option(
+    "--epochs", type=click.IntRange(1, 1000), default=None, help="Default: the architecture's recipe (seed: 10)."
+)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--batch", "batches", default="1,64", show_default=True, callback=parse_int_list, help="Bench batch sizes, comma-separated.")
+@click.option(
+    "--batch",
+    "batches",
+    default="1,64",
+    show_default=True,
+    callback=parse_int_list,
+    help="Bench batch sizes, comma-separated.",
+)
 @threads_option(default=1)
 @runs_option
 @quiet_option

@@ -4,6 +4,7 @@
 TensorFlow writes start-up lines straight to file descriptor 2 from C++, which ``TF_CPP_MIN_LOG_LEVEL``
 does not fully hide, so its import and conversions run with the descriptor pointed at /dev/null.
 """
+
 from __future__ import annotations
 
 import contextlib

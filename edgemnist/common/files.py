@@ -2,6 +2,7 @@
 
 An interrupted write never leaves a half-written file under its final name.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -9,8 +10,8 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from .errors import EdgemnistError
 
@@ -73,7 +74,9 @@ def write_npz(final: str | os.PathLike, **arrays) -> Path:
     with atomic_path(final) as tmp:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
             for name, array in arrays.items():
-                with archive.open(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), "w", force_zip64=True) as member:
+                with archive.open(
+                    zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), "w", force_zip64=True
+                ) as member:
                     np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
     return Path(final)
 

@@ -4,11 +4,12 @@ The library default is ``SILENT``. ``TerminalProgress`` (what the CLI passes) pr
 click progress bars (counts and time left) on stderr: bars only when stderr is a terminal, nothing at all
 with ``--quiet``. One progress library for the whole project: click's, which the core already depends on.
 """
+
 from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 Advance = Callable[..., None]  # advance(steps=1)
 
@@ -28,7 +29,7 @@ class Progress:
         """A bar of ``total`` steps; the block calls the yielded ``advance(steps=1)`` as work gets done."""
         yield _ignore
 
-    def indented(self, prefix: str = "    ") -> "Progress":
+    def indented(self, prefix: str = "    ") -> Progress:
         """The same progress with messages indented: a stage's own steps under the stage's line."""
         return _Indented(self, prefix)
 
@@ -68,5 +69,7 @@ class TerminalProgress(Progress):
             return
         import click
 
-        with click.progressbar(length=total, label=label, file=self.stream, show_pos=True, show_eta=True, width=24) as bar:
+        with click.progressbar(
+            length=total, label=label, file=self.stream, show_pos=True, show_eta=True, width=24
+        ) as bar:
             yield bar.update

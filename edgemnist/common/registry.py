@@ -1,7 +1,9 @@
 """A tiny named registry: the plug-in point for architectures, export formats and runtime backends."""
+
 from __future__ import annotations
 
-from typing import Callable, Generic, TypeVar
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from .errors import EdgemnistError
 

@@ -1,4 +1,5 @@
 """Plain-text tables for the terminal: the same result objects also become JSON and Markdown."""
+
 from __future__ import annotations
 
 
@@ -11,7 +12,10 @@ def text_table(headers: list[str], rows: list[list]) -> str:
 
 
 def markdown_table(headers: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---:" if i else "---" for i in range(len(headers))) + "|"]
+    lines = [
+        "| " + " | ".join(headers) + " |",
+        "|" + "|".join("---:" if i else "---" for i in range(len(headers))) + "|",
+    ]
     lines += ["| " + " | ".join(format_cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -62,12 +66,17 @@ def export_rows(artifacts) -> list[list]:
     for a in artifacts:
         v = a.validation or {}
         reference = float_sizes.get(a.format)
-        rows.append([
-            a.file, human_bytes(a.size_bytes), f"{a.size_bytes / reference:.1%}" if reference else None,
-            percent(v.get("accuracy")), percent(v.get("agreement")),
-            f"{v['max_abs_diff']:.1e}" if v else None,
-            {True: "pass", False: "FAIL", None: "-"}[a.passed],
-        ])
+        rows.append(
+            [
+                a.file,
+                human_bytes(a.size_bytes),
+                f"{a.size_bytes / reference:.1%}" if reference else None,
+                percent(v.get("accuracy")),
+                percent(v.get("agreement")),
+                f"{v['max_abs_diff']:.1e}" if v else None,
+                {True: "pass", False: "FAIL", None: "-"}[a.passed],
+            ]
+        )
     return rows
 
 
@@ -82,14 +91,32 @@ def export_text(report) -> str:
     return "\n".join(lines)
 
 
-PARITY_HEADERS = ["candidate", "accuracy", "reference", "drop (pts)", "agreement", "max |Δp|", "max LSB", "disagree", "result"]
+PARITY_HEADERS = [
+    "candidate",
+    "accuracy",
+    "reference",
+    "drop (pts)",
+    "agreement",
+    "max |Δp|",
+    "max LSB",
+    "disagree",
+    "result",
+]
 
 
 def parity_text(comparisons, show: int = 10) -> str:
     rows = [
-        [c.candidate, percent(c.accuracy), percent(c.reference_accuracy), round(c.accuracy_drop, 2), percent(c.agreement),
-         f"{c.max_abs_diff:.1e}", "-" if c.max_abs_diff_lsb is None else f"{c.max_abs_diff_lsb:g}", len(c.disagreements),
-         "pass" if c.passed else "FAIL"]
+        [
+            c.candidate,
+            percent(c.accuracy),
+            percent(c.reference_accuracy),
+            round(c.accuracy_drop, 2),
+            percent(c.agreement),
+            f"{c.max_abs_diff:.1e}",
+            "-" if c.max_abs_diff_lsb is None else f"{c.max_abs_diff_lsb:g}",
+            len(c.disagreements),
+            "pass" if c.passed else "FAIL",
+        ]
         for c in comparisons
     ]
     lines = [text_table(PARITY_HEADERS, rows)]
@@ -103,31 +130,52 @@ def parity_text(comparisons, show: int = 10) -> str:
 
 
 def inspection_text(inspection) -> str:
-    rows = [[l.name[:40], l.type, "×".join(map(str, l.output_shape)), l.parameters, l.macs, l.weight_dtype, l.weight_bytes] for l in inspection.layers]
+    rows = [
+        [
+            layer.name[:40],
+            layer.type,
+            "×".join(map(str, layer.output_shape)),
+            layer.parameters,
+            layer.macs,
+            layer.weight_dtype,
+            layer.weight_bytes,
+        ]
+        for layer in inspection.layers
+    ]
     table = text_table(["layer", "type", "output", "params", "MACs", "weights", "bytes"], rows)
     totals = (
         f"total: {inspection.parameters:,} parameters, {inspection.macs:,} MACs, flash {human_bytes(inspection.flash_bytes)} "
         f"(weights and constants), activation arena ≈ {human_bytes(inspection.activation_bytes)} at batch 1, file {human_bytes(inspection.file_bytes)}"
     )
-    return "\n".join([f"{inspection.model} ({inspection.format})", table, totals, *micro_arena_lines(inspection), *inspection.notes])
+    return "\n".join(
+        [f"{inspection.model} ({inspection.format})", table, totals, *micro_arena_lines(inspection), *inspection.notes]
+    )
 
 
 def micro_arena_lines(inspection) -> list[str]:
     """TFLite only: the arena TFLite Micro needs, estimated (a bound) and, with --measure, measured."""
     if not inspection.bookkeeping_bytes:
         return []
-    line = (f"TFLite Micro arena ≤ {human_bytes(inspection.arena_bytes)} ({inspection.arena_bytes:,} bytes: activations "
-            f"{inspection.activation_bytes:,} + bookkeeping ≤ {inspection.bookkeeping_bytes:,})")
+    line = (
+        f"TFLite Micro arena ≤ {human_bytes(inspection.arena_bytes)} ({inspection.arena_bytes:,} bytes: activations "
+        f"{inspection.activation_bytes:,} + bookkeeping ≤ {inspection.bookkeeping_bytes:,})"
+    )
     if inspection.arena_measured_bytes is not None:
         line += f"; measured in the real interpreter: {inspection.arena_measured_bytes:,} bytes"
     return [line]
 
 
 def pipeline_text(result) -> str:
-    lines = [f"model: {result.model} (test accuracy {result.test_accuracy:.2%})", text_table(EXPORT_HEADERS, export_rows(result.artifacts)),
-             f"parity: {'pass' if result.parity_passed else 'FAIL'}",
-             f"bench: {result.bench_json}, {result.bench_markdown}" + (f", {result.bench_plot}" if result.bench_plot else "")]
-    lines += [f"explain {name}: suspect {e['suspect'] or 'none'} ({e['markdown']})" for name, e in result.explain.items()]
+    lines = [
+        f"model: {result.model} (test accuracy {result.test_accuracy:.2%})",
+        text_table(EXPORT_HEADERS, export_rows(result.artifacts)),
+        f"parity: {'pass' if result.parity_passed else 'FAIL'}",
+        f"bench: {result.bench_json}, {result.bench_markdown}"
+        + (f", {result.bench_plot}" if result.bench_plot else ""),
+    ]
+    lines += [
+        f"explain {name}: suspect {e['suspect'] or 'none'} ({e['markdown']})" for name, e in result.explain.items()
+    ]
     if result.robustness:
         lines.append("robustness: " + ", ".join(result.robustness.values()))
     return "\n".join(lines)

@@ -1,10 +1,21 @@
 """Versions of the tools behind a result, read from package metadata (nothing heavy is imported)."""
+
 from __future__ import annotations
 
 import platform
 from importlib import metadata
 
-TOOLS = ("edgemnist", "tensorflow", "tensorflow-cpu", "keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "numpy")
+TOOLS = (
+    "edgemnist",
+    "tensorflow",
+    "tensorflow-cpu",
+    "keras",
+    "tf2onnx",
+    "onnx",
+    "onnxruntime",
+    "ai-edge-litert",
+    "numpy",
+)
 
 
 def package_version(name: str) -> str | None:

@@ -4,6 +4,7 @@ One module per runtime finds the per-layer error with the runtime's own tools (`
 QuantizationDebugger; ``onnx``: onnxruntime's qdq_loss_debug); ``outputs`` compares the two models' answers on
 the test set; ``report`` renders the one ``Explanation`` as text, JSON, Markdown and PNGs.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -91,9 +92,12 @@ def reason_for(layer: LayerError) -> str:
     if layer.weight_zero_share is not None and layer.weight_zero_share > 0.5:
         parts.append(
             f"weight scale up to {layer.weight_scale_max:.3g} where the median |weight| is {layer.weight_abs_median:.2g}: "
-            f"{layer.weight_zero_share:.1%} of the weights round to 0")
+            f"{layer.weight_zero_share:.1%} of the weights round to 0"
+        )
     if layer.scale is not None and layer.float_max is not None:
         span = max(abs(layer.float_min), abs(layer.float_max))
-        parts.append(f"output scale {layer.scale:.3g} where the float range is ±{span:.3g}"
-                     + (f": {layer.zero_share:.0%} of values round to 0" if layer.zero_share is not None else ""))
+        parts.append(
+            f"output scale {layer.scale:.3g} where the float range is ±{span:.3g}"
+            + (f": {layer.zero_share:.0%} of values round to 0" if layer.zero_share is not None else "")
+        )
     return "; ".join(parts)

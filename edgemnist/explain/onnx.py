@@ -4,6 +4,7 @@ Both models are augmented to output their intermediate tensors, run on the same 
 same name are matched. The error is cumulative (each tensor's float value against the int8 model's at that
 point), so the first tensor where it jumps is where the damage starts.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -41,7 +42,11 @@ def onnx_layers(reference_path, candidate_path, digits, progress: Progress = SIL
     matching = debug.create_activation_matching(activations["qdq"], activations["float"])
     constants = initializers(candidate)
     quantizers = {n.input[0]: n for n in candidate.graph.node if n.op_type == "QuantizeLinear"}
-    weights = {n.output[0]: n.input[0] for n in candidate.graph.node if n.op_type == "DequantizeLinear" and n.input[0] in constants}
+    weights = {
+        n.output[0]: n.input[0]
+        for n in candidate.graph.node
+        if n.op_type == "DequantizeLinear" and n.input[0] in constants
+    }
     consumers = {out: n for n in candidate.graph.node for out in n.output}
     analysis = LayerAnalysis("onnxruntime qdq_loss_debug (float against int8 at each tensor, cumulative)", len(digits))
     for node in reference.graph.node:  # execution order of the float model
@@ -63,12 +68,21 @@ def tensor_error(node, tensor: str, match: dict, quantizer, constants: dict) -> 
     quantized = np.concatenate([np.ravel(a) for a in match["post_qdq"]]).astype(np.float64)
     noise = float(np.mean((reference - quantized) ** 2))
     scale = float(np.ravel(constants[quantizer.input[1]])[0]) if quantizer is not None else None
-    zero_point = int(np.ravel(constants[quantizer.input[2]])[0]) if quantizer is not None and len(quantizer.input) > 2 else None
+    zero_point = (
+        int(np.ravel(constants[quantizer.input[2]])[0]) if quantizer is not None and len(quantizer.input) > 2 else None
+    )
     return LayerError(
-        layer=node.name, tensor=tensor, op=node.op_type, sqnr_db=sqnr_db(float(np.mean(reference ** 2)), noise),
-        rmse_steps=round(float(np.sqrt(noise) / scale), 3) if scale else None, scale=scale, zero_point=zero_point,
-        float_min=round(float(reference.min()), 6), float_max=round(float(reference.max()), 6),
-        zero_share=round(float(np.mean(quantized == 0)), 4))
+        layer=node.name,
+        tensor=tensor,
+        op=node.op_type,
+        sqnr_db=sqnr_db(float(np.mean(reference**2)), noise),
+        rmse_steps=round(float(np.sqrt(noise) / scale), 3) if scale else None,
+        scale=scale,
+        zero_point=zero_point,
+        float_min=round(float(reference.min()), 6),
+        float_max=round(float(reference.max()), 6),
+        zero_share=round(float(np.mean(quantized == 0)), 4),
+    )
 
 
 def weight_figures(error: LayerError, producer, weights: dict, constants: dict, float_constants: dict) -> None:

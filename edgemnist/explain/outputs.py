@@ -1,4 +1,5 @@
 """Output-level comparison of a candidate with its reference: where on the test set their answers part."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,17 +42,29 @@ class OutputAnalysis:
 def analyse_outputs(reference_probs: np.ndarray, candidate_probs: np.ndarray, labels: np.ndarray) -> OutputAnalysis:
     reference_top, candidate_top = reference_probs.argmax(axis=1), candidate_probs.argmax(axis=1)
     confusion = confusion_matrix(labels, candidate_top) - confusion_matrix(labels, reference_top)
-    reference_classes, candidate_classes = score(reference_probs, labels)["per_class"], score(candidate_probs, labels)["per_class"]
-    per_class = [ClassDifference(r.label, r.support, r.recall, c.recall, round((c.recall - r.recall) * 100, 2))
-                 for r, c in zip(reference_classes, candidate_classes)]
+    reference_classes, candidate_classes = (
+        score(reference_probs, labels)["per_class"],
+        score(candidate_probs, labels)["per_class"],
+    )
+    per_class = [
+        ClassDifference(r.label, r.support, r.recall, c.recall, round((c.recall - r.recall) * 100, 2))
+        for r, c in zip(reference_classes, candidate_classes)
+    ]
     disagreements = [
-        Disagreement(int(i), int(labels[i]), int(reference_top[i]), round(float(reference_probs[i, reference_top[i]]), 4),
-                     int(candidate_top[i]), round(float(candidate_probs[i, candidate_top[i]]), 4))
+        Disagreement(
+            int(i),
+            int(labels[i]),
+            int(reference_top[i]),
+            round(float(reference_probs[i, reference_top[i]]), 4),
+            int(candidate_top[i]),
+            round(float(candidate_probs[i, candidate_top[i]]), 4),
+        )
         for i in np.flatnonzero(reference_top != candidate_top)
     ]
     worst = np.max(np.abs(candidate_probs.astype(np.float64) - reference_probs), axis=1)
     quantiles = {f"p{q:g}": float(np.percentile(worst, q)) for q in QUANTILES} | {"max": float(worst.max())}
     edges = np.concatenate([[0.0], np.logspace(-6, 0, 25)])
     counts, _ = np.histogram(np.clip(worst, 0, 1), bins=edges)
-    return OutputAnalysis(confusion.tolist(), per_class, disagreements, quantiles,
-                          {"edges": edges.tolist(), "counts": counts.tolist()})
+    return OutputAnalysis(
+        confusion.tolist(), per_class, disagreements, quantiles, {"edges": edges.tolist(), "counts": counts.tolist()}
+    )

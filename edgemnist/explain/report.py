@@ -1,4 +1,5 @@
 """Views of one Explanation: terminal text, Markdown, JSON (``to_dict``), a gallery and a |Δp| histogram PNG."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,24 +15,42 @@ GALLERY_MAX = 60  # digits in the gallery; the JSON lists every disagreement
 
 def layer_rows(explanation) -> tuple[list[str], list[list]]:
     headers = ["layer", "op", "SQNR (dB)", "RMSE (steps)", "scale", "float range", "→0", "weights →0", ""]
-    rows = [[l.layer, l.op, l.sqnr_db, l.rmse_steps, f"{l.scale:.3g}" if l.scale else None,
-             f"{l.float_min:.3g}…{l.float_max:.3g}" if l.float_max is not None else None,
-             percent(l.zero_share), percent(l.weight_zero_share), "← suspect" if l.layer == explanation.suspect else ""]
-            for l in explanation.layers.layers] if explanation.layers else []
+    rows = (
+        [
+            [
+                layer.layer,
+                layer.op,
+                layer.sqnr_db,
+                layer.rmse_steps,
+                f"{layer.scale:.3g}" if layer.scale else None,
+                f"{layer.float_min:.3g}…{layer.float_max:.3g}" if layer.float_max is not None else None,
+                percent(layer.zero_share),
+                percent(layer.weight_zero_share),
+                "← suspect" if layer.layer == explanation.suspect else "",
+            ]
+            for layer in explanation.layers.layers
+        ]
+        if explanation.layers
+        else []
+    )
     return headers, rows
 
 
 def class_rows(explanation) -> tuple[list[str], list[list]]:
     headers = ["class", "support", "reference", "candidate", "Δ (pts)"]
-    return headers, [[c.label, c.support, percent(c.reference_accuracy), percent(c.candidate_accuracy), f"{c.difference:+.2f}"]
-                     for c in explanation.outputs.per_class]
+    return headers, [
+        [c.label, c.support, percent(c.reference_accuracy), percent(c.candidate_accuracy), f"{c.difference:+.2f}"]
+        for c in explanation.outputs.per_class
+    ]
 
 
 def headline(explanation) -> list[str]:
     c, differing = explanation.comparison, len(explanation.outputs.disagreements)
-    lines = [f"{explanation.candidate} against {explanation.reference} on {explanation.images} test digits: "
-             f"accuracy {percent(c['accuracy'])} vs {percent(c['reference_accuracy'])}, agreement {percent(c['agreement'])}, "
-             f"{differing} digit{'' if differing == 1 else 's'} answered differently"]
+    lines = [
+        f"{explanation.candidate} against {explanation.reference} on {explanation.images} test digits: "
+        f"accuracy {percent(c['accuracy'])} vs {percent(c['reference_accuracy'])}, agreement {percent(c['agreement'])}, "
+        f"{differing} digit{'' if differing == 1 else 's'} answered differently"
+    ]
     if explanation.suspect:
         lines.append(f"suspect: {explanation.suspect} — {explanation.reason}")
     elif explanation.layers:
@@ -42,33 +61,69 @@ def headline(explanation) -> list[str]:
 
 
 def quantile_text(explanation) -> str:
-    return "largest |Δp| per digit: " + ", ".join(f"{k} {v:.2g}" for k, v in explanation.outputs.abs_diff_quantiles.items())
+    return "largest |Δp| per digit: " + ", ".join(
+        f"{k} {v:.2g}" for k, v in explanation.outputs.abs_diff_quantiles.items()
+    )
 
 
 def explain_text(explanation) -> str:
     lines = headline(explanation)
     if explanation.layers:
-        lines += ["", f"per-layer error ({explanation.layers.method}, {explanation.layers.images} digits), execution order",
-                  text_table(*layer_rows(explanation)), *explanation.layers.notes]
-    lines += [*explanation.notes, "", "accuracy per class", text_table(*class_rows(explanation)), "", quantile_text(explanation)]
+        lines += [
+            "",
+            f"per-layer error ({explanation.layers.method}, {explanation.layers.images} digits), execution order",
+            text_table(*layer_rows(explanation)),
+            *explanation.layers.notes,
+        ]
+    lines += [
+        *explanation.notes,
+        "",
+        "accuracy per class",
+        text_table(*class_rows(explanation)),
+        "",
+        quantile_text(explanation),
+    ]
     if explanation.files:
         lines.append("reports: " + ", ".join(explanation.files.values()))
     return "\n".join(lines)
 
 
 def markdown(explanation) -> str:
-    parts = [f"# Why {Path(explanation.candidate).name} differs from {Path(explanation.reference).name}", "",
-             *[f"- {line}" for line in headline(explanation)], ""]
+    parts = [
+        f"# Why {Path(explanation.candidate).name} differs from {Path(explanation.reference).name}",
+        "",
+        *[f"- {line}" for line in headline(explanation)],
+        "",
+    ]
     if explanation.layers:
-        parts += ["## Per-layer error", "", f"{explanation.layers.method}, {explanation.layers.images} test digits. "
-                  "SQNR: float signal power over quantization noise; RMSE in units of the tensor's quantization step; "
-                  "→0: share of values (weights) quantized to 0.", "", markdown_table(*layer_rows(explanation)), "",
-                  *[f"> {note}" for note in explanation.layers.notes]]
-    parts += [*[f"> {note}" for note in explanation.notes], "", "## Answers", "", markdown_table(*class_rows(explanation)), "",
-              "Confusion matrix difference (candidate − reference; rows true, columns predicted):", "",
-              markdown_table(["true\\pred", *map(str, range(10))],
-                             [[str(t), *row] for t, row in enumerate(explanation.outputs.confusion_difference)]), "",
-              quantile_text(explanation), ""]
+        parts += [
+            "## Per-layer error",
+            "",
+            f"{explanation.layers.method}, {explanation.layers.images} test digits. "
+            "SQNR: float signal power over quantization noise; RMSE in units of the tensor's quantization step; "
+            "→0: share of values (weights) quantized to 0.",
+            "",
+            markdown_table(*layer_rows(explanation)),
+            "",
+            *[f"> {note}" for note in explanation.layers.notes],
+        ]
+    parts += [
+        *[f"> {note}" for note in explanation.notes],
+        "",
+        "## Answers",
+        "",
+        markdown_table(*class_rows(explanation)),
+        "",
+        "Confusion matrix difference (candidate − reference; rows true, columns predicted):",
+        "",
+        markdown_table(
+            ["true\\pred", *map(str, range(10))],
+            [[str(t), *row] for t, row in enumerate(explanation.outputs.confusion_difference)],
+        ),
+        "",
+        quantile_text(explanation),
+        "",
+    ]
     for key, title in (("gallery", "Disagreeing digits"), ("histogram", "Distribution of |Δp|")):
         if key in explanation.files:
             parts += [f"![{title}]({Path(explanation.files[key]).name})", ""]
@@ -101,11 +156,18 @@ def write_gallery(explanation, digits: np.ndarray, path) -> Path:
         ax.axis("off")
     for ax, d in zip(axes.ravel(), shown):
         ax.imshow(digits[d.index], cmap="gray", vmin=0, vmax=255)
-        ax.set_title(f"#{d.index} label {d.label}\nref {d.reference} ({d.reference_confidence:.0%})\n"
-                     f"cand {d.candidate} ({d.candidate_confidence:.0%})", fontsize=7)
+        ax.set_title(
+            f"#{d.index} label {d.label}\nref {d.reference} ({d.reference_confidence:.0%})\n"
+            f"cand {d.candidate} ({d.candidate_confidence:.0%})",
+            fontsize=7,
+        )
     total = len(explanation.outputs.disagreements)
-    fig.suptitle(f"{total} disagreeing digits" + (f" (first {len(shown)})" if total > len(shown) else "")
-                 if total else "no disagreeing digits", fontsize=9)
+    fig.suptitle(
+        f"{total} disagreeing digits" + (f" (first {len(shown)})" if total > len(shown) else "")
+        if total
+        else "no disagreeing digits",
+        fontsize=9,
+    )
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))  # room for the title above the first row
     return save(fig, path)
 

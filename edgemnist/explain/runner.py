@@ -1,4 +1,5 @@
 """``explain()``: run reference and candidate on the test set, analyse outputs and (where layers match) layers."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,8 +16,9 @@ def kind(path) -> str:
     return Path(path).suffix.lstrip(".").lower()
 
 
-def layer_analysis(reference, candidate, quantization: str, mnist, debug_images: int, calibration: int,
-                   progress: Progress) -> tuple[LayerAnalysis | None, str | None]:
+def layer_analysis(
+    reference, candidate, quantization: str, mnist, debug_images: int, calibration: int, progress: Progress
+) -> tuple[LayerAnalysis | None, str | None]:
     """Per-layer errors where the runtimes can match the two models' layers; otherwise why not."""
     from ..export.calibration import representative_images
 
@@ -33,12 +35,23 @@ def layer_analysis(reference, candidate, quantization: str, mnist, debug_images:
         from .onnx import onnx_layers
 
         return onnx_layers(reference, candidate, digits, progress), None
-    return None, (f"layers of a .{pair[1]} candidate cannot be matched with a .{pair[0]} reference (per-layer analysis "
-                  "needs a Keras reference for TFLite, a float ONNX reference for ONNX): output-level analysis only")
+    return None, (
+        f"layers of a .{pair[1]} candidate cannot be matched with a .{pair[0]} reference (per-layer analysis "
+        "needs a Keras reference for TFLite, a float ONNX reference for ONNX): output-level analysis only"
+    )
 
 
-def explain(reference, candidate, out=None, data_dir=None, limit=None, debug_images: int = DEBUG_IMAGES,
-            calibration: int | None = None, threads=None, progress: Progress = SILENT) -> Explanation:
+def explain(
+    reference,
+    candidate,
+    out=None,
+    data_dir=None,
+    limit=None,
+    debug_images: int = DEBUG_IMAGES,
+    calibration: int | None = None,
+    threads=None,
+    progress: Progress = SILENT,
+) -> Explanation:
     from ..export.runner import DEFAULT_CALIBRATION
     from ..parity import Tolerance, compare
     from ..predict import load
@@ -54,14 +67,27 @@ def explain(reference, candidate, out=None, data_dir=None, limit=None, debug_ima
     candidate_probs = predict_all(candidate_model, digits, progress, f"{Path(candidate).name}")
     comparison = compare(candidate_probs, reference_probs, labels, Tolerance(), str(candidate), str(reference))
     outputs = analyse_outputs(reference_probs, candidate_probs, labels)
-    layers, note = layer_analysis(reference, candidate, candidate_model.quantization, mnist, debug_images,
-                                  calibration or DEFAULT_CALIBRATION, progress)
+    layers, note = layer_analysis(
+        reference,
+        candidate,
+        candidate_model.quantization,
+        mnist,
+        debug_images,
+        calibration or DEFAULT_CALIBRATION,
+        progress,
+    )
     suspect = find_suspect(layers.layers) if layers else None
     explanation = Explanation(
-        str(reference), str(candidate), int(len(labels)),
+        str(reference),
+        str(candidate),
+        int(len(labels)),
         {k: v for k, v in comparison.to_dict().items() if k not in ("disagreements", "passed", "failures")},
-        outputs, layers, suspect.layer if suspect else None, reason_for(suspect) if suspect else None,
-        [note] if note else [])
+        outputs,
+        layers,
+        suspect.layer if suspect else None,
+        reason_for(suspect) if suspect else None,
+        [note] if note else [],
+    )
     if out is not None:
         from .report import write_reports
 

@@ -5,6 +5,7 @@ digits) into a debug model whose every quantized op is checked against the same 
 (dequantized) inputs: the error each layer adds on its own, in execution order. The candidate file is then
 read for what the debug model cannot know: whether its scales are those of the re-quantization, and its weights.
 """
+
 from __future__ import annotations
 
 import csv
@@ -53,7 +54,8 @@ def run_debugger(keras_model, calibration, digits, progress: Progress) -> list[d
         # preserves every tensor. Hence two steps: convert once, then debug that model.
         converted = tf.lite.experimental.QuantizationDebugger(converter=converter, debug_dataset=debug_dataset)
         debugger = tf.lite.experimental.QuantizationDebugger(
-            quant_debug_model_content=converted.quant_model, debug_dataset=debug_dataset, debug_options=options)
+            quant_debug_model_content=converted.quant_model, debug_dataset=debug_dataset, debug_options=options
+        )
         with progress.bar("per-layer error", 1) as advance:
             debugger.run()
             advance()
@@ -123,7 +125,9 @@ def tflite_layers(reference_path, candidate_path, calibration, digits, progress:
     layers_by_name = {layer.name: layer for layer in model.layers}
     names = keras_layer_names([r["tensor_name"] for r in rows], list(layers_by_name))
     details, candidate = candidate_tensors(candidate_path)
-    analysis = LayerAnalysis("TensorFlow Lite QuantizationDebugger (error each layer adds, its inputs shared)", len(digits))
+    analysis = LayerAnalysis(
+        "TensorFlow Lite QuantizationDebugger (error each layer adds, its inputs shared)", len(digits)
+    )
     differing, previous = [], None
     for row, name in zip(rows, names):
         scale, zero_point = float(row["scale"]), int(float(row["zero_point"]))
@@ -134,15 +138,24 @@ def tflite_layers(reference_path, candidate_path, calibration, digits, progress:
             differing.append(row["tensor_name"])
         layer_name = name or previous  # an op without a layer scope (the final softmax) belongs to the layer before
         error = LayerError(
-            layer=layer_name or row["tensor_name"], tensor=row["tensor_name"], op=row["op_name"],
-            sqnr_db=sqnr_db(signal, noise), rmse_steps=round(float(np.sqrt(noise) / scale), 3), scale=scale,
-            zero_point=zero_point, float_min=round(float(row["float_min"]), 6), float_max=round(float(row["float_max"]), 6),
-            zero_share=round(float(row["zero_share"]), 4), matched=name is not None)
+            layer=layer_name or row["tensor_name"],
+            tensor=row["tensor_name"],
+            op=row["op_name"],
+            sqnr_db=sqnr_db(signal, noise),
+            rmse_steps=round(float(np.sqrt(noise) / scale), 3),
+            scale=scale,
+            zero_point=zero_point,
+            float_min=round(float(row["float_min"]), 6),
+            float_max=round(float(row["float_max"]), 6),
+            zero_share=round(float(row["zero_share"]), 4),
+            matched=name is not None,
+        )
         weight_figures(error, layers_by_name.get(name), detail, candidate)
         analysis.layers.append(error)
         previous = layer_name
     if differing:
         analysis.notes.append(
             f"{len(differing)} of {len(rows)} tensors of the candidate are not quantized like edgemnist's int8 export of "
-            f"the reference (e.g. {differing[0]}): the per-layer figures describe that re-quantization, not the candidate")
+            f"the reference (e.g. {differing[0]}): the per-layer figures describe that re-quantization, not the candidate"
+        )
     return analysis

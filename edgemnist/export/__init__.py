@@ -3,13 +3,14 @@
 ``export()`` runs every requested (format, quantization), writes each artifact atomically, validates
 it in its real runtime against the Keras model and records it in ``manifest.json``.
 """
+
 from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 

@@ -1,5 +1,6 @@
 """C source for TensorFlow Lite for Microcontrollers: the full-int8 TFLite model as an aligned
 ``const unsigned char`` array, with its length, input/output quantization and labels as constants."""
+
 from __future__ import annotations
 
 import re
@@ -7,8 +8,8 @@ import re
 import numpy as np
 
 from .. import __version__
-from ..contract import LABELS
 from ..common.deps import import_optional
+from ..contract import LABELS
 from . import ExportJob, export_format
 from .tflite import tflite_artifact
 
@@ -35,7 +36,9 @@ def c_identifier(name: str) -> str:
 
 def c_array_body(data: bytes) -> str:
     hex_bytes = [f"0x{b:02x}" for b in np.frombuffer(data, np.uint8)]
-    return "\n".join("  " + ", ".join(hex_bytes[i : i + BYTES_PER_LINE]) + "," for i in range(0, len(hex_bytes), BYTES_PER_LINE))
+    return "\n".join(
+        "  " + ", ".join(hex_bytes[i : i + BYTES_PER_LINE]) + "," for i in range(0, len(hex_bytes), BYTES_PER_LINE)
+    )
 
 
 def c_header(symbol: str) -> str:

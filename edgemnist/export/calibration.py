@@ -1,5 +1,6 @@
 """Calibration digits for int8 quantization: drawn from the *training* set, class-balanced and
 deterministic, so the same model always quantizes the same way and the test set stays unseen."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,7 +18,9 @@ def representative_indices(labels: np.ndarray, count: int) -> np.ndarray:
     per_class = [order[labels[order] == c] for c in range(10)]
     most = 10 * min(len(members) for members in per_class)  # class-balanced: the smallest class sets the limit
     if count > most:
-        raise EdgemnistError(f"--calibration can be at most {most:,} here ({most // 10:,} training images of each digit)")
+        raise EdgemnistError(
+            f"--calibration can be at most {most:,} here ({most // 10:,} training images of each digit)"
+        )
     return np.sort([per_class[rank % 10][rank // 10] for rank in range(count)])
 
 

@@ -1,4 +1,5 @@
 """``manifest.json``: one entry per artifact in an export folder (schema in export/README.md)."""
+
 from __future__ import annotations
 
 import json
@@ -46,7 +47,12 @@ def update_manifest(folder: Path, job, calibration: int, records: list[dict]) ->
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "edgemnist_version": __version__,
-        "source": {"file": str(job.source_path), "sha256": job.source_sha256, "weights_sha256": job.weights_sha256, "arch": job.arch},
+        "source": {
+            "file": str(job.source_path),
+            "sha256": job.source_sha256,
+            "weights_sha256": job.weights_sha256,
+            "arch": job.arch,
+        },
         "calibration_images": calibration,
         "tools": tool_versions(),
         "artifacts": artifacts,

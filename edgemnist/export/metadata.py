@@ -1,4 +1,5 @@
 """The metadata every exported artifact carries (see ``edgemnist.metadata`` for how it is stored)."""
+
 from __future__ import annotations
 
 from ..contract import InputContract

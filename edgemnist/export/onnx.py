@@ -13,14 +13,15 @@ pooling runs in uint8. A 3×3 convolution over one channel has dot products 9 lo
 GEMM kernels (QLinearConv: 809 µs of a 1,128 µs batch of 64; the float NCHWc convolution: 173 µs), and holds a
 few hundred weights.
 """
+
 from __future__ import annotations
 
 import json
 import tempfile
 from pathlib import Path
 
-from ..contract import to_float01
 from ..common.deps import import_optional, import_tensorflow, native_output_silenced
+from ..contract import to_float01
 from ..metadata import METADATA_KEY
 from . import ExportJob, export_format
 from .metadata import artifact_metadata
@@ -60,9 +61,14 @@ def calibration_reader(job: ExportJob, input_name: str):
 def single_channel_convolutions(proto) -> list[str]:
     """Conv nodes over one input channel (weights Cout×1×kh×kw, no groups): left in float32, see the docstring."""
     weights = {tensor.name: list(tensor.dims) for tensor in proto.graph.initializer}
-    return [node.name for node in proto.graph.node
-            if node.op_type == "Conv" and len(node.input) > 1 and weights.get(node.input[1], [0, 0])[1] == 1
-            and all(attribute.i == 1 for attribute in node.attribute if attribute.name == "group")]
+    return [
+        node.name
+        for node in proto.graph.node
+        if node.op_type == "Conv"
+        and len(node.input) > 1
+        and weights.get(node.input[1], [0, 0])[1] == 1
+        and all(attribute.i == 1 for attribute in node.attribute if attribute.name == "group")
+    ]
 
 
 def quantize_to_int8_onnx(job: ExportJob, float_proto):

@@ -1,13 +1,14 @@
 """``export()``: convert, write atomically, validate and record every requested artifact."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..data import load_mnist
 from ..common.errors import EdgemnistError
-from ..common.progress import SILENT, Progress
 from ..common.files import ensure_dir, require_file, sha256_file, write_bytes
+from ..common.progress import SILENT, Progress
+from ..data import load_mnist
 from . import FORMATS, ExportJob, Format, artifact_name, load_formats, weights_sha256
 from .calibration import representative_images
 from .manifest import tensor_record, update_manifest
@@ -94,7 +95,12 @@ def export(
         for fmt, quantization_name in targets:
             name = artifact_name(job.arch, fmt, quantization_name)
             files = fmt.convert(job, quantization_name)
-            written.append([write_bytes(out / (Path(name).stem + (suffix or Path(name).suffix)), data) for suffix, data in files.items()])
+            written.append(
+                [
+                    write_bytes(out / (Path(name).stem + (suffix or Path(name).suffix)), data)
+                    for suffix, data in files.items()
+                ]
+            )
             advance()
     reference_probs = predict_all(reference, mnist.x_test, progress, "Keras reference") if validate else None
     records = []
@@ -106,7 +112,9 @@ def export(
             record.input, record.output = tensor_records(artifact.spec)
             if validate:
                 candidate_probs = predict_all(artifact, mnist.x_test, progress, f"{name}: validating")
-                comparison = validate_artifact(artifact, candidate_probs, reference_probs, mnist.y_test, quantization_name, str(source))
+                comparison = validate_artifact(
+                    artifact, candidate_probs, reference_probs, mnist.y_test, quantization_name, str(source)
+                )
                 record.validation = {k: v for k, v in comparison.to_dict().items() if k != "disagreements"}
                 record.passed = comparison.passed
         records.append(record)
@@ -127,5 +135,7 @@ def describe(paths: list[Path], fmt: Format, quantization: str) -> ArtifactRecor
 
 
 def tensor_records(spec) -> tuple[dict, dict]:
-    return (tensor_record(spec.input_shape, spec.input_dtype, spec.input_quant),
-            tensor_record(None, spec.output_dtype, spec.output_quant))
+    return (
+        tensor_record(spec.input_shape, spec.input_dtype, spec.input_quant),
+        tensor_record(None, spec.output_dtype, spec.output_quant),
+    )

@@ -1,8 +1,9 @@
 """TFLite via the TensorFlow converter: float32, float16 weights, dynamic-range and full-integer int8."""
+
 from __future__ import annotations
 
-from ..contract import to_float01
 from ..common.deps import import_tensorflow, native_output_silenced
+from ..contract import to_float01
 from ..metadata import embed_tflite_metadata
 from . import ExportJob, export_format
 from .metadata import artifact_metadata

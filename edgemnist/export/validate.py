@@ -1,5 +1,6 @@
 """The validation gate: run an exported artifact in its real runtime on the MNIST test set and
 compare it with the Keras model it came from (through the Predictor, not the exporter's code)."""
+
 from __future__ import annotations
 
 from ..parity import Comparison, Tolerance, compare
@@ -14,6 +15,8 @@ TOLERANCES = {
 }
 
 
-def validate_artifact(artifact, candidate_probs, reference_probs, labels, quantization: str, reference: str) -> Comparison:
+def validate_artifact(
+    artifact, candidate_probs, reference_probs, labels, quantization: str, reference: str
+) -> Comparison:
     """``candidate_probs`` come from ``artifact``, a Predictor over the exported file opened in its own runtime."""
     return compare(candidate_probs, reference_probs, labels, TOLERANCES[quantization], str(artifact.path), reference)

@@ -4,6 +4,7 @@ parameters, MACs, flash (weight bytes) and the activation RAM a TFLite-Micro-sty
 One module per format reads the model its own way (Keras layers, the TFLite flatbuffer through
 LiteRT, the ONNX graph); the totals and the RAM estimate are computed here once.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -33,7 +34,9 @@ class Inspection:
     parameters: int = 0
     macs: int = 0
     flash_bytes: int = 0  # every constant (weights, biases, scales, shapes)
-    activation_bytes: int = 0  # activations at batch 1: peak of those alive at once (TFLite: as TFLM's planner places them)
+    activation_bytes: int = (
+        0  # activations at batch 1: peak of those alive at once (TFLite: as TFLM's planner places them)
+    )
     bookkeeping_bytes: int = 0  # TFLite: TFLM's own structs in the arena (a bound; see inspect/micro.py)
     arena_bytes: int = 0  # the arena to give the runtime: activations + bookkeeping
     arena_measured_bytes: int | None = None  # with measure=True: the smallest arena the real TFLM interpreter runs in

@@ -1,4 +1,5 @@
 """Keras models: layers as written, float32 weights."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,11 +27,29 @@ def inspect_keras(path) -> Inspection:
     for position, layer in enumerate(model.layers):
         shape = list(layer.output.shape[1:])
         params = int(layer.count_params())
-        layers.append(Layer(layer.name, type(layer).__name__, [1, *shape], params, layer_macs(layer, shape),
-                            "float32" if params else None, params * 4))
+        layers.append(
+            Layer(
+                layer.name,
+                type(layer).__name__,
+                [1, *shape],
+                params,
+                layer_macs(layer, shape),
+                "float32" if params else None,
+                params * 4,
+            )
+        )
         tensors[-1].last_use = position
         tensors.append(Tensor(int(np.prod(shape)) * 4, position, position))
-    notes = ["batch-norm statistics count as parameters here; TFLite and ONNX fold them into the convolutions"] if any(
-        layer.type == "BatchNormalization" for layer in layers) else []
-    return Inspection(str(path), "keras", layers, flash_bytes=sum(layer.weight_bytes for layer in layers),
-                      activation_bytes=peak_live_bytes(tensors, len(layers)), notes=notes)
+    notes = (
+        ["batch-norm statistics count as parameters here; TFLite and ONNX fold them into the convolutions"]
+        if any(layer.type == "BatchNormalization" for layer in layers)
+        else []
+    )
+    return Inspection(
+        str(path),
+        "keras",
+        layers,
+        flash_bytes=sum(layer.weight_bytes for layer in layers),
+        activation_bytes=peak_live_bytes(tensors, len(layers)),
+        notes=notes,
+    )

@@ -14,6 +14,7 @@ TFLM splits its arena in two (``micro_allocator.cc``):
 Checked (tests/inspect/test_micro.py): for the float32 and int8 exports of the seed and edge models the
 estimate is at least the smallest arena the real interpreter runs in, and 0.8–2.4 % above it (the tests hold it to 15 %).
 """
+
 from __future__ import annotations
 
 import bisect
@@ -31,12 +32,30 @@ PER_CHANNEL = 8  # int32 output multiplier + shift per output channel (conv, dep
 PER_IO_TENSOR = 64 + 32 + 16  # TfLiteTensor, its quantization params, the interpreter's pointer to it
 PER_SCRATCH = 16  # ScratchBufferHandle (aligned)
 PLANNING_PER_BUFFER = 96  # AllocationInfo and planner entries, held in the head while it is planned
-PER_CHANNEL_OPS = {"CONV_2D": 0, "TRANSPOSE_CONV": 0, "FULLY_CONNECTED": 0, "DEPTHWISE_CONV_2D": 3}  # channel axis of the weights
+PER_CHANNEL_OPS = {
+    "CONV_2D": 0,
+    "TRANSPOSE_CONV": 0,
+    "FULLY_CONNECTED": 0,
+    "DEPTHWISE_CONV_2D": 3,
+}  # channel axis of the weights
 REDUCE_OPS = {"MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_PROD"}
 # The ops of the models these bounds were checked on (seed, edge, mcu, a depthwise/residual model, one-op
 # models); others get a note suggesting --measure.
-CHECKED_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "MAX_POOL_2D", "AVERAGE_POOL_2D", "MEAN", "SOFTMAX",
-               "RESHAPE", "SHAPE", "STRIDED_SLICE", "PACK", "QUANTIZE", "ADD"}
+CHECKED_OPS = {
+    "CONV_2D",
+    "DEPTHWISE_CONV_2D",
+    "FULLY_CONNECTED",
+    "MAX_POOL_2D",
+    "AVERAGE_POOL_2D",
+    "MEAN",
+    "SOFTMAX",
+    "RESHAPE",
+    "SHAPE",
+    "STRIDED_SLICE",
+    "PACK",
+    "QUANTIZE",
+    "ADD",
+}
 
 
 @dataclass
@@ -115,8 +134,14 @@ def tflm_arena(ops: list[dict], tensors: dict, activations: list[int], inputs, o
     scratch = [Buffer(size, scope, scope) for scope, op in enumerate(ops, 1) for size in scratch_bytes(op, tensors)]
     planning = PLANNING_PER_BUFFER * (len(buffers) + len(scratch))
     head = max(planned_bytes(buffers + scratch), align(planning))
-    tail = (FIXED_TAIL + PER_TENSOR * len(tensors) + PER_OP * len(ops) + PER_IO_TENSOR * (len(inputs) + len(outputs))
-            + PER_SCRATCH * len(scratch) + PER_CHANNEL * sum(per_channel_count(op, tensors) for op in ops))
+    tail = (
+        FIXED_TAIL
+        + PER_TENSOR * len(tensors)
+        + PER_OP * len(ops)
+        + PER_IO_TENSOR * (len(inputs) + len(outputs))
+        + PER_SCRATCH * len(scratch)
+        + PER_CHANNEL * sum(per_channel_count(op, tensors) for op in ops)
+    )
     return head, align(tail)
 
 
@@ -126,8 +151,12 @@ def unsupported_arithmetic(graph) -> str | None:
     if "float16" in graph.dtypes:
         return "float16"
     for op in graph.ops:
-        if op["op_name"] in PER_CHANNEL_OPS and len(op["inputs"]) > 1 and graph.dtypes[op["inputs"][0]] == "float32" \
-                and graph.dtypes[op["inputs"][1]] == "int8":
+        if (
+            op["op_name"] in PER_CHANNEL_OPS
+            and len(op["inputs"]) > 1
+            and graph.dtypes[op["inputs"][0]] == "float32"
+            and graph.dtypes[op["inputs"][1]] == "int8"
+        ):
             return "dynamic-range"
     return None
 

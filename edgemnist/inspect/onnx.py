@@ -1,5 +1,6 @@
 """ONNX models, read with the ``onnx`` package (shapes inferred at batch 1). Quantize/Dequantize
 nodes are plumbing of QDQ models: they are folded into the layer they feed."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -55,7 +56,11 @@ def inspect_onnx(path) -> Inspection:
     for node in graph.node:
         if node.op_type in PLUMBING or node.output[0] in weight_derived:
             continue
-        weights = [w for w in (source_initializer(i) for i in node.input) if w and w not in counted] if node.op_type in WEIGHTED else []
+        weights = (
+            [w for w in (source_initializer(i) for i in node.input) if w and w not in counted]
+            if node.op_type in WEIGHTED
+            else []
+        )
         counted.update(weights)
         output_shape = shape_of(node.output[0])
         macs = 0
@@ -66,14 +71,33 @@ def inspect_onnx(path) -> Inspection:
             rows = int(np.prod(output_shape[:-1])) or 1  # batch 1; a computed reshape leaves dims unknown (0)
             macs = rows * int(initializers[weights[0]].size)
         first = initializers[weights[0]] if weights else None
-        layers.append(Layer(node.name or node.output[0], node.op_type, output_shape,
-                            sum(int(initializers[w].size) for w in weights), macs,
-                            first.dtype.name if first is not None else None, sum(int(initializers[w].nbytes) for w in weights)))
+        layers.append(
+            Layer(
+                node.name or node.output[0],
+                node.op_type,
+                output_shape,
+                sum(int(initializers[w].size) for w in weights),
+                macs,
+                first.dtype.name if first is not None else None,
+                sum(int(initializers[w].nbytes) for w in weights),
+            )
+        )
     order = [n for n in graph.node]
     activations = [v.name for v in graph.input if v.name not in initializers]
     activations += [o for n in order for o in n.output if o not in weight_derived]
     position = {o: p for p, n in enumerate(order) for o in n.output}
-    tensors = [Tensor(nbytes(a), position.get(a, -1),
-                      max((p for p, n in enumerate(order) if a in n.input), default=len(order) - 1)) for a in activations]
-    return Inspection(str(path), "onnx", layers, flash_bytes=sum(int(a.nbytes) for a in initializers.values()),
-                      activation_bytes=peak_live_bytes(tensors, len(order)))
+    tensors = [
+        Tensor(
+            nbytes(a),
+            position.get(a, -1),
+            max((p for p, n in enumerate(order) if a in n.input), default=len(order) - 1),
+        )
+        for a in activations
+    ]
+    return Inspection(
+        str(path),
+        "onnx",
+        layers,
+        flash_bytes=sum(int(a.nbytes) for a in initializers.values()),
+        activation_bytes=peak_live_bytes(tensors, len(order)),
+    )

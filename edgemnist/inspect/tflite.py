@@ -1,5 +1,6 @@
 """TFLite models: the op list from the flatbuffer (LiteRT's public schema module), tensors through LiteRT's
 public ``get_tensor_details`` without its default delegates; the arena as TFLite Micro would need it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,11 +47,19 @@ def read_graph(content: bytes) -> Graph:
         op = graph.Operators(position)
         code = model.OperatorCodes(op.OpcodeIndex())
         kind = names.get(max(code.BuiltinCode(), code.DeprecatedBuiltinCode()), "UNKNOWN")
-        ops.append({"op_name": kind if kind != "CUSTOM" else (code.CustomCode() or b"CUSTOM").decode(),
-                    "inputs": [op.Inputs(i) for i in range(op.InputsLength())],
-                    "outputs": [op.Outputs(i) for i in range(op.OutputsLength())]})
-    return Graph(ops, [graph.Inputs(i) for i in range(graph.InputsLength())], [graph.Outputs(i) for i in range(graph.OutputsLength())],
-                 [type_names.get(graph.Tensors(i).Type(), "?") for i in range(graph.TensorsLength())])
+        ops.append(
+            {
+                "op_name": kind if kind != "CUSTOM" else (code.CustomCode() or b"CUSTOM").decode(),
+                "inputs": [op.Inputs(i) for i in range(op.InputsLength())],
+                "outputs": [op.Outputs(i) for i in range(op.OutputsLength())],
+            }
+        )
+    return Graph(
+        ops,
+        [graph.Inputs(i) for i in range(graph.InputsLength())],
+        [graph.Outputs(i) for i in range(graph.OutputsLength())],
+        [type_names.get(graph.Tensors(i).Type(), "?") for i in range(graph.TensorsLength())],
+    )
 
 
 def op_macs(kind: str, tensors: dict, op) -> int:
@@ -70,8 +79,11 @@ def weight_quantization(detail) -> dict | None:
     scales = params.get("scales")
     if scales is None or not len(scales):
         return None
-    return {"scale": [float(s) for s in scales[:8]], "zero_point": [int(z) for z in params["zero_points"][:8]],
-            "per_channel": len(scales) > 1}
+    return {
+        "scale": [float(s) for s in scales[:8]],
+        "zero_point": [int(z) for z in params["zero_points"][:8]],
+        "per_channel": len(scales) > 1,
+    }
 
 
 @INSPECTORS.register("litert")
@@ -86,7 +98,11 @@ def inspect_tflite(path) -> Inspection:
     constants = {i for i in consumed if i not in produced and i not in graph_inputs}
     referenced = consumed | set(produced)
     # Weights stored as float16 are turned to float32 once, at load: they belong to the weights, not the arena.
-    dequantized = {int(op["outputs"][0]): int(op["inputs"][0]) for op in ops if op["op_name"] == "DEQUANTIZE" and int(op["inputs"][0]) in constants}
+    dequantized = {
+        int(op["outputs"][0]): int(op["inputs"][0])
+        for op in ops
+        if op["op_name"] == "DEQUANTIZE" and int(op["inputs"][0]) in constants
+    }
 
     def nbytes(index):
         return int(np.prod(details[index]["shape"])) * np.dtype(details[index]["dtype"]).itemsize
@@ -96,28 +112,56 @@ def inspect_tflite(path) -> Inspection:
         kind = op["op_name"]
         if kind == "DEQUANTIZE" and int(op["outputs"][0]) in dequantized:
             continue
-        weights = [dequantized.get(int(i), int(i)) for i in op["inputs"][1:] if i >= 0 and dequantized.get(int(i), int(i)) in constants]
+        weights = [
+            dequantized.get(int(i), int(i))
+            for i in op["inputs"][1:]
+            if i >= 0 and dequantized.get(int(i), int(i)) in constants
+        ]
         weights = weights if kind in WEIGHTED_OPS else []
         first = details[weights[0]] if weights else None
-        layers.append(Layer(
-            name=details[int(op["outputs"][0])]["name"][:60], type=kind,
-            output_shape=[int(d) for d in details[int(op["outputs"][0])]["shape"]],
-            parameters=sum(int(np.prod(details[w]["shape"])) for w in weights),
-            macs=op_macs(kind, details, op),
-            weight_dtype=np.dtype(first["dtype"]).name if first else None,
-            weight_bytes=sum(nbytes(w) for w in weights),
-            quantization=weight_quantization(first) if first else None,
-        ))
-    tensors = {i: {"shape": [int(d) for d in t["shape"]], "dtype": np.dtype(t["dtype"]).name, "bytes": nbytes(i)} for i, t in details.items()}
+        layers.append(
+            Layer(
+                name=details[int(op["outputs"][0])]["name"][:60],
+                type=kind,
+                output_shape=[int(d) for d in details[int(op["outputs"][0])]["shape"]],
+                parameters=sum(int(np.prod(details[w]["shape"])) for w in weights),
+                macs=op_macs(kind, details, op),
+                weight_dtype=np.dtype(first["dtype"]).name if first else None,
+                weight_bytes=sum(nbytes(w) for w in weights),
+                quantization=weight_quantization(first) if first else None,
+            )
+        )
+    tensors = {
+        i: {"shape": [int(d) for d in t["shape"]], "dtype": np.dtype(t["dtype"]).name, "bytes": nbytes(i)}
+        for i, t in details.items()
+    }
     activations = sorted(i for i in referenced if i not in constants and i not in dequantized)
     unrunnable = unsupported_arithmetic(graph)
     if unrunnable:  # no micro-controller arena: TFLite Micro cannot run it
-        head, tail = peak_live_bytes([Tensor(tensors[i]["bytes"], *alive) for i, alive in lifetimes(ops, graph.inputs, graph.outputs).items()
-                                      if i in activations], len(ops) + 1), 0
+        head, tail = (
+            peak_live_bytes(
+                [
+                    Tensor(tensors[i]["bytes"], *alive)
+                    for i, alive in lifetimes(ops, graph.inputs, graph.outputs).items()
+                    if i in activations
+                ],
+                len(ops) + 1,
+            ),
+            0,
+        )
         notes = [f"TFLite Micro cannot run {unrunnable} models; the arena is that of the live activations"]
     else:
         head, tail = tflm_arena(ops, tensors, activations, graph.inputs, graph.outputs)
         unchecked = unchecked_ops(ops)
-        notes = [f"arena bound not checked on ops {', '.join(unchecked)}: measure it with --measure"] if unchecked else []
-    return Inspection(str(path), "tflite", layers, flash_bytes=sum(nbytes(i) for i in constants), activation_bytes=head,
-                      bookkeeping_bytes=tail, notes=notes)
+        notes = (
+            [f"arena bound not checked on ops {', '.join(unchecked)}: measure it with --measure"] if unchecked else []
+        )
+    return Inspection(
+        str(path),
+        "tflite",
+        layers,
+        flash_bytes=sum(nbytes(i) for i in constants),
+        activation_bytes=head,
+        bookkeeping_bytes=tail,
+        notes=notes,
+    )

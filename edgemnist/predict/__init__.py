@@ -2,6 +2,7 @@
 
 Each backend is one module that registers itself; its runtime is imported only when a model is loaded.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,6 +3,7 @@
 A backend only opens the model, describes its tensors and runs it (``run_native``); the contract
 arithmetic (``Codec``), batching and padding live here once.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -12,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..contract import Codec, InputContract, LAYOUT_SHAPES, as_digit_batch
 from ..common.errors import EdgemnistError
 from ..common.progress import SILENT, Progress
+from ..contract import LAYOUT_SHAPES, Codec, InputContract, as_digit_batch
 from ..metadata import EMBEDDED_FIELDS
 
 MAX_CHUNK = 1000  # large batches are run in chunks to bound activation memory

@@ -1,4 +1,5 @@
 """Predict image files: the library behind ``edgemnist predict``."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,8 +34,9 @@ def read_digits(image_paths) -> tuple[list[str], np.ndarray, list[str]]:
     return readable, np.array(digits, np.uint8).reshape(-1, 28, 28), unreadable
 
 
-def predict_files(model, image_paths, top_k: int = 1, threads=None, backend: str | None = None,
-                  **contract) -> tuple[list[ImagePrediction], list[str]]:
+def predict_files(
+    model, image_paths, top_k: int = 1, threads=None, backend: str | None = None, **contract
+) -> tuple[list[ImagePrediction], list[str]]:
     """Predictions for every readable image, and a message for each image that could not be read."""
     predictor = load(model, threads=threads, backend=backend, **contract)
     readable, digits, unreadable = read_digits(image_paths)

@@ -1,15 +1,16 @@
 """Photos of digits → MNIST-style 28×28 uint8 digits, made the way MNIST itself was made:
 grayscale, light ink on a dark background, cropped to the ink, fitted into 20×20 keeping the
 aspect ratio, then placed in 28×28 so that the centre of mass sits in the middle."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 
-from ..contract import SIDE
 from ..common.errors import EdgemnistError, first_line
 from ..common.files import require_file
+from ..contract import SIDE
 
 BOX = 20  # MNIST fits each digit into a 20×20 box
 INK_THRESHOLD = 0.25  # share of the strongest ink below which a pixel counts as paper, noise or JPEG ringing
@@ -32,7 +33,9 @@ def decode_grayscale(source, name: str, max_pixels: int | None = None) -> np.nda
     try:
         with Image.open(source) as image:
             if max_pixels and image.width * image.height > max_pixels:
-                raise EdgemnistError(f"{name} is too large: {image.width}×{image.height} pixels (at most {max_pixels:,})")
+                raise EdgemnistError(
+                    f"{name} is too large: {image.width}×{image.height} pixels (at most {max_pixels:,})"
+                )
             image = ImageOps.exif_transpose(image)
             if image.mode in ("RGBA", "LA", "P") or "transparency" in image.info:
                 background = Image.new("RGBA", image.size, "white")  # transparent paper is white paper

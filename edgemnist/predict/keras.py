@@ -1,4 +1,5 @@
 """Keras backend: the reference. Calls ``model(x)``, not ``model.predict`` (≈10× less overhead per call)."""
+
 from __future__ import annotations
 
 from ..common.deps import import_keras, import_tensorflow, native_output_silenced

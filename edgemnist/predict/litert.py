@@ -13,6 +13,7 @@ path on probe digits; otherwise (a LiteRT release that renamed or changed it) th
 ``benchmarks/RESULTS.md`` records what the native path gains; ``EDGEMNIST_LITERT_PUBLIC=1`` forces the public one. Either way one lock serializes the
 interpreter, which is not re-entrant, so a predictor shared by threads stays correct.
 """
+
 from __future__ import annotations
 
 import os
@@ -148,8 +149,9 @@ class LiteRTPredictor(Predictor):
             return native
         self.__dict__.pop("predict_proba", None)
         self._native = self._input_view = self._output_view = None
-        self.interpreter = open_litert(import_optional("ai_edge_litert.interpreter", "tflite"), self.threads,
-                                       model_path=str(self.path))  # a fresh one: no views may remain on it
+        self.interpreter = open_litert(
+            import_optional("ai_edge_litert.interpreter", "tflite"), self.threads, model_path=str(self.path)
+        )  # a fresh one: no views may remain on it
         self._batch = batch
         return None
 
@@ -178,5 +180,6 @@ class LiteRTPredictor(Predictor):
             return self._input_view is views
 
         fallback = partial(Predictor.predict_proba, self)
-        self.predict_proba = self.codec.hot_path(self._write, self._read, self._native.Invoke, digit_view.shape, fallback,
-                                                 self._lock, is_current)
+        self.predict_proba = self.codec.hot_path(
+            self._write, self._read, self._native.Invoke, digit_view.shape, fallback, self._lock, is_current
+        )

@@ -4,6 +4,7 @@
 sit behind the predictor's lock, and a thread that finds them busy runs ``session.run`` with buffers of
 its own instead of waiting: threads sharing a predictor still run concurrently in ONNX Runtime.
 """
+
 from __future__ import annotations
 
 from functools import partial
@@ -16,14 +17,21 @@ from ..metadata import read_onnx_metadata
 from . import BACKENDS
 from .base import Predictor, TensorSpec
 
-ONNX_TYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(uint8)": "uint8", "tensor(int8)": "int8"}
+ONNX_TYPES = {
+    "tensor(float)": "float32",
+    "tensor(float16)": "float16",
+    "tensor(uint8)": "uint8",
+    "tensor(int8)": "int8",
+}
 
 
 def numpy_dtype(onnx_type: str) -> str:
     try:
         return ONNX_TYPES[onnx_type]
     except KeyError:
-        raise EdgemnistError(f"model tensor type {onnx_type} is not supported (use float, float16, uint8 or int8)") from None
+        raise EdgemnistError(
+            f"model tensor type {onnx_type} is not supported (use float, float16, uint8 or int8)"
+        ) from None
 
 
 @BACKENDS.register("onnxruntime")
@@ -65,7 +73,9 @@ class OnnxRuntimePredictor(Predictor):
 
     def bare_calls(self, model_input):
         ort = import_optional("onnxruntime", "onnx")
-        session = ort.InferenceSession(str(self.path), self.session.get_session_options(), providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(
+            str(self.path), self.session.get_session_options(), providers=["CPUExecutionProvider"]
+        )
         feed, outputs = {self._input_name: model_input}, self._output_names
         return {"onnxruntime session.run": lambda: session.run(outputs, feed)}
 
@@ -101,8 +111,9 @@ class OnnxRuntimePredictor(Predictor):
         self._bound_batch = count
         run = partial(self.session.run_with_iobinding, self._binding)
         general = partial(Predictor.predict_proba, self)
-        self.predict_proba = self.codec.hot_path(self._write, self._read, run, digit_view.shape, general, self._lock,
-                                                 when_busy=self._predict_unbound)
+        self.predict_proba = self.codec.hot_path(
+            self._write, self._read, run, digit_view.shape, general, self._lock, when_busy=self._predict_unbound
+        )
         return True
 
     def _predict_unbound(self, images):

@@ -5,6 +5,7 @@ Chosen explicitly (``--backend tflm``, ``edgemnist.load(path, backend="tflm")``)
 otherwise LiteRT's. TFLM takes one digit per ``invoke``; the base class feeds it batch by batch.
 ``measure_arena`` finds the smallest arena with which TFLM allocates and runs a model.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -29,8 +30,12 @@ HOST_ARENA_BYTES = 64 * 1024 * 1024
 
 
 def has_wheel() -> bool:
-    return (sys.platform == "linux" and platform.machine() in ("x86_64", "AMD64")
-            and platform.python_implementation() == "CPython" and (3, 10) <= sys.version_info[:2] <= (3, 13))
+    return (
+        sys.platform == "linux"
+        and platform.machine() in ("x86_64", "AMD64")
+        and platform.python_implementation() == "CPython"
+        and (3, 10) <= sys.version_info[:2] <= (3, 13)
+    )
 
 
 def import_tflm():
@@ -43,7 +48,8 @@ def import_tflm():
         raise EdgemnistError(
             f"tflite_micro (TFLite Micro) has wheels only for {WHEEL_PLATFORMS}; this is {platform.machine()} "
             f"{sys.platform}, {platform.python_implementation()} {platform.python_version()}: run --backend tflm "
-            "on such a machine") from None
+            "on such a machine"
+        ) from None
 
 
 @contextlib.contextmanager
@@ -133,8 +139,10 @@ def runnable_model(path) -> tuple[bytes, dict | None]:
     except Exception as exc:  # a truncated or foreign flatbuffer
         raise EdgemnistError(f"{path} is not a valid TFLite model ({first_line(exc)})") from exc
     if kind:
-        raise EdgemnistError(f"{path}: TFLite Micro cannot run {kind} models (its kernels take float32 or full-int8 "
-                             "tensors); use the int8 or float32 export")
+        raise EdgemnistError(
+            f"{path}: TFLite Micro cannot run {kind} models (its kernels take float32 or full-int8 "
+            "tensors); use the int8 or float32 export"
+        )
     return content, metadata
 
 

@@ -9,11 +9,12 @@ severity in MNIST-C (stripe, dotted line, zigzag, canny edges) ignore it.
 
 Every function maps float images N×28×28 in [0, 1] and a numpy Generator to float images in [0, 1].
 """
+
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -56,14 +57,15 @@ def corruption(name: str, mnist_c_severity: int | None):
 
 # ---- building blocks -------------------------------------------------------------------------------------
 
+
 def gaussian(images: np.ndarray, sigma: float) -> np.ndarray:
     """Separable Gaussian blur of N×H×W images, edges extended (skimage's default mode 'nearest')."""
     radius = int(4 * sigma + 0.5)
     taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
     taps /= taps.sum()
     padded = np.pad(images, ((0, 0), (radius, radius), (radius, radius)), mode="edge")
-    rows = sum(w * padded[:, i:i + images.shape[1], :] for i, w in enumerate(taps))
-    return sum(w * rows[:, :, i:i + images.shape[2]] for i, w in enumerate(taps))
+    rows = sum(w * padded[:, i : i + images.shape[1], :] for i, w in enumerate(taps))
+    return sum(w * rows[:, :, i : i + images.shape[2]] for i, w in enumerate(taps))
 
 
 def sample_bilinear(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -75,8 +77,12 @@ def sample_bilinear(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> n
     r1, c1 = np.minimum(r0 + 1, SIDE + 1), np.minimum(c0 + 1, SIDE + 1)
     fr, fc = rows - r0, cols - c0
     n = np.arange(len(images))[:, None, None]
-    value = ((1 - fr) * (1 - fc) * padded[n, r0, c0] + (1 - fr) * fc * padded[n, r0, c1]
-             + fr * (1 - fc) * padded[n, r1, c0] + fr * fc * padded[n, r1, c1])
+    value = (
+        (1 - fr) * (1 - fc) * padded[n, r0, c0]
+        + (1 - fr) * fc * padded[n, r0, c1]
+        + fr * (1 - fc) * padded[n, r1, c0]
+        + fr * fc * padded[n, r1, c1]
+    )
     return np.where(outside, 0.0, value)
 
 
@@ -110,8 +116,8 @@ def line_from_points(c0: float, r0: float, c1: float, r1: float) -> np.ndarray:
     slope = (r1 - r0) / (c1 - c0)
     distance = np.clip(np.abs(rr - (slope * (cc - c0) + r0)), 0, 2.3 - 1e-10)
     line = np.clip(np.log(1 - distance / 2.3) + 1, 0, 1)
-    line[:, :int(np.floor(c0))] = 0
-    line[:, int(np.ceil(c1)):] = 0
+    line[:, : int(np.floor(c0))] = 0
+    line[:, int(np.ceil(c1)) :] = 0
     return line
 
 
@@ -131,8 +137,12 @@ def plasma_fractal(rng: np.random.Generator, count: int, wibble_decay: float, si
         maps[:, half:size:step, half:size:step] = wibbled_mean(squares)
         centres = maps[:, half:size:step, half:size:step]
         corners = maps[:, 0:size:step, 0:size:step]
-        maps[:, 0:size:step, half:size:step] = wibbled_mean(centres + np.roll(centres, 1, axis=1) + corners + np.roll(corners, -1, axis=2))
-        maps[:, half:size:step, 0:size:step] = wibbled_mean(centres + np.roll(centres, 1, axis=2) + corners + np.roll(corners, -1, axis=1))
+        maps[:, 0:size:step, half:size:step] = wibbled_mean(
+            centres + np.roll(centres, 1, axis=1) + corners + np.roll(corners, -1, axis=2)
+        )
+        maps[:, half:size:step, 0:size:step] = wibbled_mean(
+            centres + np.roll(centres, 1, axis=2) + corners + np.roll(corners, -1, axis=1)
+        )
         step, wibble = half, wibble / wibble_decay
     maps -= maps.min(axis=(1, 2), keepdims=True)
     return maps / maps.max(axis=(1, 2), keepdims=True)
@@ -144,6 +154,7 @@ def in_chunks(function, count: int, chunk: int = 200) -> np.ndarray:
 
 
 # ---- the 15 corruptions, in MNIST-C's order -------------------------------------------------------------
+
 
 @corruption("shot_noise", 5)
 def shot_noise(x, rng, severity):
@@ -180,7 +191,7 @@ def motion_blur(x, rng, severity):
     angle = np.deg2rad(rng.uniform(-45, 45, len(x)))
     # ImageMagick's motion blur: a one-sided Gaussian of 2·radius+1 taps along the angle, integer offsets.
     taps = np.arange(2 * radius + 1)
-    weights = np.exp(-(taps ** 2) / (2 * sigma ** 2))
+    weights = np.exp(-(taps**2) / (2 * sigma**2))
     weights /= weights.sum()
     pad = 2 * radius + 1
     padded = np.pad(x, ((0, 0), (pad, pad), (pad, pad)))
@@ -247,8 +258,12 @@ def fog(x, rng, severity):
 @corruption("spatter", 4)
 def spatter(x, rng, severity):
     loc, spread, sigma, threshold, mask_sigma, _ = [
-        (0.65, 0.3, 4, 0.69, 0.6, 0), (0.65, 0.3, 3, 0.68, 0.6, 0), (0.65, 0.3, 2, 0.68, 0.5, 0),
-        (0.65, 0.3, 1, 0.65, 1.5, 1), (0.67, 0.4, 1, 0.65, 1.5, 1)][severity - 1]
+        (0.65, 0.3, 4, 0.69, 0.6, 0),
+        (0.65, 0.3, 3, 0.68, 0.6, 0),
+        (0.65, 0.3, 2, 0.68, 0.5, 0),
+        (0.65, 0.3, 1, 0.65, 1.5, 1),
+        (0.67, 0.4, 1, 0.65, 1.5, 1),
+    ][severity - 1]
     liquid = gaussian(rng.normal(loc, spread, x.shape), sigma)
     liquid[liquid < threshold] = 0
     mask = gaussian((liquid > threshold).astype(np.float64), mask_sigma)
@@ -261,7 +276,7 @@ def dotted_line(x, rng, severity):
     ends = rng.integers(0, 27, size=(len(x), 2))
     dashes = np.ones(SIDE)
     for start in range(0, 28, 4):  # MNIST-C blanks every other 2-pixel run of columns
-        dashes[start:start + 2] = 0
+        dashes[start : start + 2] = 0
     lines = np.stack([line_from_points(0, r0, 27, r1) for r0, r1 in ends]) * dashes
     return x + lines
 
@@ -300,7 +315,7 @@ def canny_edges(x, rng, severity):
     padded = np.pad(smoothed, ((0, 0), (1, 1), (1, 1)), mode="edge")
 
     def at(dr, dc):
-        return padded[:, 1 + dr:1 + dr + SIDE, 1 + dc:1 + dc + SIDE]
+        return padded[:, 1 + dr : 1 + dr + SIDE, 1 + dc : 1 + dc + SIDE]
 
     gy = (at(1, -1) + 2 * at(1, 0) + at(1, 1)) - (at(-1, -1) + 2 * at(-1, 0) + at(-1, 1))
     gx = (at(-1, 1) + 2 * at(0, 1) + at(1, 1)) - (at(-1, -1) + 2 * at(0, -1) + at(1, -1))
@@ -311,15 +326,21 @@ def canny_edges(x, rng, severity):
     neighbours = {0: ((0, 1), (0, -1)), 1: ((1, 1), (-1, -1)), 2: ((1, 0), (-1, 0)), 3: ((1, -1), (-1, 1))}
     local_max = np.zeros_like(magnitude, dtype=bool)
     for d, ((ra, ca), (rb, cb)) in neighbours.items():
-        a = mag[:, 1 + ra:1 + ra + SIDE, 1 + ca:1 + ca + SIDE]
-        b = mag[:, 1 + rb:1 + rb + SIDE, 1 + cb:1 + cb + SIDE]
+        a = mag[:, 1 + ra : 1 + ra + SIDE, 1 + ca : 1 + ca + SIDE]
+        b = mag[:, 1 + rb : 1 + rb + SIDE, 1 + cb : 1 + cb + SIDE]
         local_max |= (direction == d) & (magnitude >= a) & (magnitude >= b)
     local_max[:, [0, -1], :] = local_max[:, :, [0, -1]] = False  # skimage erodes the border
     weak = local_max & (magnitude >= 0.1)
     edges = local_max & (magnitude >= 0.2)
     while True:  # hysteresis: grow the strong edges through 8-connected weak ones
         grown = np.pad(edges, ((0, 0), (1, 1), (1, 1)))
-        grown = np.any([grown[:, 1 + dr:1 + dr + SIDE, 1 + dc:1 + dc + SIDE] for dr in (-1, 0, 1) for dc in (-1, 0, 1)], axis=0) & weak
+        grown = (
+            np.any(
+                [grown[:, 1 + dr : 1 + dr + SIDE, 1 + dc : 1 + dc + SIDE] for dr in (-1, 0, 1) for dc in (-1, 0, 1)],
+                axis=0,
+            )
+            & weak
+        )
         if np.array_equal(grown, edges):
             return edges.astype(np.float64)
         edges = grown

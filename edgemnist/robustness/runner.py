@@ -4,6 +4,7 @@ Corrupted sets are made once and cached as .npz files keyed by corruption, sever
 code's VERSION and a digest of the clean digits. An int8 model is paired with the float32 model of the same
 architecture (from the metadata our exports carry; a Keras model's arch is its name), preferring the same format.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,6 +35,7 @@ class ModelRobustness:
 @dataclass
 class Difference:
     """int8 against its float model on one corrupted set; discordant digits decide significance."""
+
     corruption: str
     int8: str
     float: str
@@ -85,7 +87,7 @@ def mcnemar_p(only_a: int, only_b: int) -> float:
     if n == 0:
         return 1.0
     tail = sum(math.comb(n, i) for i in range(k + 1))
-    return min(1.0, float(2 * tail / 2 ** n))
+    return min(1.0, float(2 * tail / 2**n))
 
 
 def describe(predictor) -> tuple[str | None, str, str]:
@@ -100,8 +102,17 @@ def float_partner(candidate: ModelRobustness, models: list[ModelRobustness]) -> 
     return (same_format or floats or [None])[0]
 
 
-def robustness(model_paths, severity: int | None = None, limit: int | None = None, seed: int = 0, corruptions=None,
-               data_dir=None, cache: Path | None = None, threads=None, progress: Progress = SILENT) -> RobustnessReport:
+def robustness(
+    model_paths,
+    severity: int | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+    corruptions=None,
+    data_dir=None,
+    cache: Path | None = None,
+    threads=None,
+    progress: Progress = SILENT,
+) -> RobustnessReport:
     from ..predict import load
     from ..predict.base import predict_all
 
@@ -120,10 +131,15 @@ def robustness(model_paths, severity: int | None = None, limit: int | None = Non
         arch, fmt, quantization = describe(predictor)
         hits = {}
         for name, images in sets.items():
-            hits[name] = predict_all(predictor, images, progress, f"{Path(path).name} × {name}").argmax(axis=1) == labels
+            hits[name] = (
+                predict_all(predictor, images, progress, f"{Path(path).name} × {name}").argmax(axis=1) == labels
+            )
         correct[str(path)] = hits
-        models.append(ModelRobustness(str(path), arch, fmt, quantization,
-                                      {name: round(float(h.mean()), 6) for name, h in hits.items()}))
+        models.append(
+            ModelRobustness(
+                str(path), arch, fmt, quantization, {name: round(float(h.mean()), 6) for name, h in hits.items()}
+            )
+        )
     severities = {name: CORRUPTIONS.get(name).severity(severity) for name in names}
     return RobustnessReport(int(len(labels)), seed, severities, models, differences(models, correct, list(sets)))
 
@@ -137,8 +153,17 @@ def differences(models: list[ModelRobustness], correct: dict, names: list[str]) 
         for name in names:
             a, b = correct[candidate.model][name], correct[partner.model][name]
             only_int8, only_float = int(np.sum(a & ~b)), int(np.sum(b & ~a))
-            rows.append(Difference(
-                name, candidate.model, partner.model, candidate.accuracy[name], partner.accuracy[name],
-                round((candidate.accuracy[name] - partner.accuracy[name]) * 100, 4), only_int8, only_float,
-                mcnemar_p(only_int8, only_float)))
+            rows.append(
+                Difference(
+                    name,
+                    candidate.model,
+                    partner.model,
+                    candidate.accuracy[name],
+                    partner.accuracy[name],
+                    round((candidate.accuracy[name] - partner.accuracy[name]) * 100, 4),
+                    only_int8,
+                    only_float,
+                    mcnemar_p(only_int8, only_float),
+                )
+            )
     return rows

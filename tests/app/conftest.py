@@ -1,5 +1,6 @@
 """Fixtures of the app's tests: the app over the shipped models, a real uvicorn server on a free loopback
 port, and headless Chromium (Debian's, driven by Playwright)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -9,8 +10,14 @@ import time
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """The page in headless Chromium: digits drawn with real mouse strokes and uploaded photos are read by the
 server (#prediction) and by the same ONNX model in the browser (#browser-prediction), which agree; #preview
 shows the digit `edgemnist predict` would give the model; nothing is fetched from anywhere but the server."""
+
 from __future__ import annotations
 
 import math
@@ -52,7 +53,9 @@ def draw(page, strokes):
 
 
 def preview_pixels(page) -> np.ndarray:
-    rgba = page.evaluate("Array.from(document.getElementById('preview').getContext('2d').getImageData(0, 0, 28, 28).data)")
+    rgba = page.evaluate(
+        "Array.from(document.getElementById('preview').getContext('2d').getImageData(0, 0, 28, 28).data)"
+    )
     return np.array(rgba, np.uint8).reshape(28, 28, 4)[..., 0]
 
 

@@ -1,5 +1,6 @@
 """`edgemnist serve` as a user runs it: without TensorFlow, on loopback by default, the URL printed, a clean
 stop on Ctrl-C, and a bad MODEL refused in one line before anything listens."""
+
 from __future__ import annotations
 
 import re
@@ -8,7 +9,6 @@ import subprocess
 import sys
 
 import httpx
-
 from conftest import BLOCKER, run_cli
 
 NO_TENSORFLOW = "tensorflow,keras,tf2onnx,onnx"  # onnx (the converter's package), not onnxruntime

@@ -1,6 +1,7 @@
 """The JSON API over real MNIST digits and the shipped models: right answers, the digit the model saw,
 a clear 4xx JSON error for every bad request (and the server still serving after it), and 50 concurrent
 requests each answered with their own digit's label."""
+
 from __future__ import annotations
 
 import io
@@ -70,33 +71,54 @@ def test_a_photo_is_answered_with_the_digit_predict_would_see(client, mnist, tmp
     answer = client.post("/api/predict", files={"image": (path.name, path.read_bytes(), f"image/{fmt.lower()}")}).json()
     assert answer["label"] == str(mnist.y_test[index])
     assert np.array_equal(np.array(answer["digit"], np.uint8), load_digit_image(path))  # the `edgemnist predict` path
-    raw = client.post("/api/predict", content=path.read_bytes(), headers={"Content-Type": f"image/{fmt.lower()}"}).json()
+    raw = client.post(
+        "/api/predict", content=path.read_bytes(), headers={"Content-Type": f"image/{fmt.lower()}"}
+    ).json()
     assert raw["label"] == answer["label"] and raw["digit"] == answer["digit"]
 
 
 def test_a_blank_canvas_is_nothing_drawn_not_a_digit(client):
-    for body in (dict(files={"image": ("canvas.png", png_bytes(np.full((280, 280), 255, np.uint8)), "image/png")}),
-                 dict(json={"digit": np.zeros((28, 28), int).tolist()})):
+    for body in (
+        dict(files={"image": ("canvas.png", png_bytes(np.full((280, 280), 255, np.uint8)), "image/png")}),
+        dict(json={"digit": np.zeros((28, 28), int).tolist()}),
+    ):
         answer = client.post("/api/predict", **body)
         assert answer.status_code == 200
-        assert answer.json()["blank"] is True and answer.json()["label"] is None and answer.json()["message"] == "nothing drawn"
+        assert (
+            answer.json()["blank"] is True
+            and answer.json()["label"] is None
+            and answer.json()["message"] == "nothing drawn"
+        )
 
 
 BAD_REQUESTS = {
     "a text file": (400, dict(files={"image": ("notes.txt", b"twenty digits, no image", "text/plain")})),
     "text as the body": (415, dict(content=b"hello", headers={"Content-Type": "text/plain"})),
     "an empty body": (400, dict(content=b"", headers={"Content-Type": "image/png"})),
-    "a multipart form without a file": (400, dict(
-        content=b'--b\r\nContent-Disposition: form-data; name="note"\r\n\r\nno file\r\n--b--\r\n',
-        headers={"Content-Type": "multipart/form-data; boundary=b"})),
-    "a broken multipart form": (400, dict(content=b"--b\r\ngarbage", headers={"Content-Type": "multipart/form-data; boundary=b"})),
+    "a multipart form without a file": (
+        400,
+        dict(
+            content=b'--b\r\nContent-Disposition: form-data; name="note"\r\n\r\nno file\r\n--b--\r\n',
+            headers={"Content-Type": "multipart/form-data; boundary=b"},
+        ),
+    ),
+    "a broken multipart form": (
+        400,
+        dict(content=b"--b\r\ngarbage", headers={"Content-Type": "multipart/form-data; boundary=b"}),
+    ),
     "a form that is not multipart": (415, dict(data={"image": "seven"})),
     "malformed JSON": (400, dict(content=b'{"digit": [[0, 1', headers={"Content-Type": "application/json"})),
     "JSON of the wrong shape": (400, dict(json={"digit": [[0] * 27] * 28})),
     "JSON pixels out of range": (400, dict(json={"digit": [[256] * 28] * 28})),
     "JSON that is not a digit": (400, dict(json={"digit": "seven"})),
-    "a truncated PNG": (400, dict(content=png_bytes(np.full((50, 50), 9, np.uint8))[:60], headers={"Content-Type": "image/png"})),
-    "an image too large to decode": (400, dict(content=png_bytes(np.zeros((8000, 8000), np.uint8)), headers={"Content-Type": "image/png"})),
+    "a truncated PNG": (
+        400,
+        dict(content=png_bytes(np.full((50, 50), 9, np.uint8))[:60], headers={"Content-Type": "image/png"}),
+    ),
+    "an image too large to decode": (
+        400,
+        dict(content=png_bytes(np.zeros((8000, 8000), np.uint8)), headers={"Content-Type": "image/png"}),
+    ),
     "a 20 MB upload": (413, dict(files={"image": ("big.png", b"\x89PNG" + bytes(20 * 2**20), "image/png")})),
     "a 20 MB body": (413, dict(content=bytes(20 * 2**20), headers={"Content-Type": "image/png"})),
 }
@@ -111,7 +133,9 @@ def test_a_bad_request_is_a_4xx_json_error_and_the_server_keeps_serving(client, 
     assert_serving(client, mnist)
 
 
-@pytest.mark.parametrize("name", ["nope.onnx", "../pretrained/edge_int8.onnx", "/etc/passwd", "edge_int8", "EDGE_INT8.TFLITE"])
+@pytest.mark.parametrize(
+    "name", ["nope.onnx", "../pretrained/edge_int8.onnx", "/etc/passwd", "edge_int8", "EDGE_INT8.TFLITE"]
+)
 def test_models_are_chosen_by_served_name_only(client, mnist, name):
     from edgemnist.pretrained import pretrained_dir
 
@@ -137,8 +161,13 @@ def test_the_real_server_refuses_an_oversized_stream_and_keeps_serving(server_ur
     with httpx.Client(base_url=server_url, timeout=30) as http:
         answer = http.post("/api/predict", content=chunks(), headers={"Content-Type": "image/png"})
         assert answer.status_code == 413 and answer.json()["error"]
-        assert http.post("/api/predict", content=b"not json", headers={"Content-Type": "application/json"}).status_code == 400
-        assert http.post("/api/predict", json={"digit": mnist.x_test[0].tolist()}).json()["label"] == str(mnist.y_test[0])
+        assert (
+            http.post("/api/predict", content=b"not json", headers={"Content-Type": "application/json"}).status_code
+            == 400
+        )
+        assert http.post("/api/predict", json={"digit": mnist.x_test[0].tolist()}).json()["label"] == str(
+            mnist.y_test[0]
+        )
 
 
 def test_50_concurrent_requests_each_get_their_own_answer(server_url, mnist, direct_predictors):

@@ -4,6 +4,7 @@ from this checkout (no TensorFlow), one with nothing installed.
 
 Test modules import these fixtures. They are not in a conftest.py here: a second conftest module would
 shadow ``tests/conftest.py`` for the ``from conftest import run_cli`` of the tests beside it."""
+
 from __future__ import annotations
 
 import getpass
@@ -44,8 +45,13 @@ class SSHServer:
 
     def ssh_options(self, key: str = "client_key") -> list[str]:
         """ssh options that log in with ``key`` only and keep known hosts in the test's folder."""
-        return [f"IdentityFile={self.folder / key}", "IdentitiesOnly=yes", "IdentityAgent=none",
-                f"UserKnownHostsFile={self.folder / 'known_hosts'}", "StrictHostKeyChecking=accept-new"]
+        return [
+            f"IdentityFile={self.folder / key}",
+            "IdentitiesOnly=yes",
+            "IdentityAgent=none",
+            f"UserKnownHostsFile={self.folder / 'known_hosts'}",
+            "StrictHostKeyChecking=accept-new",
+        ]
 
     def cli_options(self, key: str = "client_key") -> list[str]:
         return [word for option in self.ssh_options(key) for word in ("--ssh-option", option)]
@@ -54,12 +60,25 @@ class SSHServer:
 def start_sshd(folder: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
     config = folder / "sshd_config"
-    config.write_text("\n".join([
-        f"Port {port}", "ListenAddress 127.0.0.1", f"HostKey {folder / 'host_key'}", f"PidFile {folder / 'sshd.pid'}",
-        f"AuthorizedKeysFile {folder / 'authorized_keys'}", "StrictModes no", "UsePAM no",
-        "PermitRootLogin prohibit-password", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
-        f"SetEnv XDG_CACHE_HOME={folder / 'board-cache'}", "LogLevel ERROR", "",
-    ]))
+    config.write_text(
+        "\n".join(
+            [
+                f"Port {port}",
+                "ListenAddress 127.0.0.1",
+                f"HostKey {folder / 'host_key'}",
+                f"PidFile {folder / 'sshd.pid'}",
+                f"AuthorizedKeysFile {folder / 'authorized_keys'}",
+                "StrictModes no",
+                "UsePAM no",
+                "PermitRootLogin prohibit-password",
+                "PasswordAuthentication no",
+                "KbdInteractiveAuthentication no",
+                f"SetEnv XDG_CACHE_HOME={folder / 'board-cache'}",
+                "LogLevel ERROR",
+                "",
+            ]
+        )
+    )
     log = open(folder / "sshd.log", "ab")
     process = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT)
     for _ in range(100):
@@ -79,7 +98,9 @@ def start_sshd(folder: Path) -> tuple[subprocess.Popen, int]:
 def sshd(tmp_path_factory):
     """OpenSSH's sshd on 127.0.0.1, a free port, accepting only the key ``client_key`` (``stranger_key`` is refused)."""
     if not SSHD.exists():
-        pytest.fail(f"{SSHD} not found: the remote-board tests need OpenSSH's server (apt-get install openssh-server; .ci/run does)")
+        pytest.fail(
+            f"{SSHD} not found: the remote-board tests need OpenSSH's server (apt-get install openssh-server; .ci/run does)"
+        )
     folder = tmp_path_factory.mktemp("sshd")
     for key in ("host_key", "client_key", "stranger_key"):
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", key, "-f", str(folder / key)], check=True)
@@ -107,8 +128,11 @@ def make_venv(folder: Path, *args: str) -> Path:
 def board_python(tmp_path_factory) -> Path:
     """A board's Python as a user sets it up: a venv with ``pip install '.[tflite]'`` of this checkout, no TensorFlow."""
     python = make_venv(tmp_path_factory.mktemp("board") / "venv")
-    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"{ROOT}[tflite]"],
-                             capture_output=True, text=True)
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"{ROOT}[tflite]"],
+        capture_output=True,
+        text=True,
+    )
     if install.returncode:
         pytest.fail(f"pip install '.[tflite]' into the board venv failed: {install.stderr[-1500:]}")
     assert subprocess.run([str(python), "-c", "import tensorflow"], capture_output=True).returncode != 0

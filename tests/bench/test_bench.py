@@ -1,4 +1,5 @@
 """The harness: worker isolation, crash and hang survival, pinning, reports."""
+
 import json
 import os
 import signal
@@ -7,9 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
 from runtime_reference import direct_accuracy
+
 from edgemnist.bench.report import markdown_report, text_report, write_plot
 from edgemnist.bench.runner import bench
 
@@ -134,8 +135,24 @@ def test_a_missing_runtime_is_reported_on_its_row(tmp_path, artifact_paths, data
 
 def test_bench_cli_writes_every_report(tmp_path, artifact_paths, data_dir):
     out = {kind: tmp_path / f"bench.{kind}" for kind in ("json", "md", "png")}
-    result = run_cli("bench", artifact_paths["seed_int8.onnx"], "--batch", "1", "--runs", 10, "--warmup", 1, "--data", data_dir,
-                     "--json-file", out["json"], "--markdown", out["md"], "--plot", out["png"])
+    result = run_cli(
+        "bench",
+        artifact_paths["seed_int8.onnx"],
+        "--batch",
+        "1",
+        "--runs",
+        10,
+        "--warmup",
+        1,
+        "--data",
+        data_dir,
+        "--json-file",
+        out["json"],
+        "--markdown",
+        out["md"],
+        "--plot",
+        out["png"],
+    )
     assert result.exit_code == 0, result.stderr
     data = json.loads(out["json"].read_text())
     assert data["schema_version"] == 1 and data["rows"][0]["latency"]["1"]["predictor"]["p99_us"] > 0
@@ -149,4 +166,9 @@ def test_contract_flags_reach_the_worker(tmp_path, data_dir):
     model = build_onnx(tmp_path / "foreign.onnx")
     report = bench([model], data_dir=data_dir, contract={"input_scale": 255.0, "normalize": (0.5, 2.0)}, **FAST)
     contract = report.rows[0].contract
-    assert (contract["input_scale"], contract["mean"], contract["std"], contract["output"]) == (255.0, 0.5, 2.0, "logits")
+    assert (contract["input_scale"], contract["mean"], contract["std"], contract["output"]) == (
+        255.0,
+        0.5,
+        2.0,
+        "logits",
+    )

@@ -1,4 +1,5 @@
 """The board's cache: files named by sha256, stored only when the bytes match the name."""
+
 import hashlib
 import io
 

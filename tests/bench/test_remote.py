@@ -1,5 +1,6 @@
 """``bench --on``: the benchmark on "boards" reached through a real OpenSSH server on 127.0.0.1, run by a
 board's own Python (a venv with only edgemnist[tflite]), with every failure on the rows."""
+
 import hashlib
 import json
 import socket
@@ -9,15 +10,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import run_cli
+from ssh_board import free_port
+
 from edgemnist import __version__
 from edgemnist.bench.remote import Board
 from edgemnist.bench.runner import bench
 from edgemnist.common.errors import EdgemnistError
 from edgemnist.common.progress import Progress
 from edgemnist.pretrained import pretrained_dir
-from ssh_board import bare_python, board_python, free_port, sshd  # noqa: F401  (session fixtures)
 
 FAST = dict(batches=(1, 8), runs=20, warmup=2)
 EDGE, SEED = pretrained_dir() / "edge_int8.tflite", pretrained_dir() / "seed_int8.tflite"
@@ -40,22 +41,56 @@ def fleet(sshd, board_python, data_dir, tmp_path_factory):
     """Two boards (the same sshd under two names, measured in parallel), two models and a reference, through the CLI."""
     out = tmp_path_factory.mktemp("fleet")
     boards = [sshd.target, f"{sshd.user}@localhost:{sshd.port}"]
-    result = run_cli("bench", EDGE, SEED, "--reference", SEED, "--on", boards[0], "--on", boards[1], "--remote-python", board_python,
-                     *sshd.cli_options(), "--batch", "1,8", "--runs", 20, "--warmup", 2, "--cores", 0, "--data", data_dir,
-                     "--json-file", out / "bench.json", "--markdown", out / "bench.md", "--plot", out / "bench.png")
+    result = run_cli(
+        "bench",
+        EDGE,
+        SEED,
+        "--reference",
+        SEED,
+        "--on",
+        boards[0],
+        "--on",
+        boards[1],
+        "--remote-python",
+        board_python,
+        *sshd.cli_options(),
+        "--batch",
+        "1,8",
+        "--runs",
+        20,
+        "--warmup",
+        2,
+        "--cores",
+        0,
+        "--data",
+        data_dir,
+        "--json-file",
+        out / "bench.json",
+        "--markdown",
+        out / "bench.md",
+        "--plot",
+        out / "bench.png",
+    )
     return result, json.loads((out / "bench.json").read_text()), out, boards
 
 
 def test_rows_come_from_the_boards_python(fleet, board_python, mnist):
     result, report, _, boards = fleet
     assert result.exit_code == 0, result.stderr
-    assert [row["board"] for row in report["rows"]] == [boards[0], boards[0], boards[1], boards[1]]  # one group per board
+    assert [row["board"] for row in report["rows"]] == [
+        boards[0],
+        boards[0],
+        boards[1],
+        boards[1],
+    ]  # one group per board
     for row in report["rows"]:
         assert row["error"] is None and row["executable"] == str(board_python)
         assert row["affinity"] == [0] and row["latency"]["8"]["predictor"]["runs"] == 20
     import edgemnist  # the accuracy the board reports, recomputed here with this machine's LiteRT
 
-    expected = {path.name: float(np.mean(edgemnist.load(path).predict(mnist.x_test) == mnist.y_test)) for path in (EDGE, SEED)}
+    expected = {
+        path.name: float(np.mean(edgemnist.load(path).predict(mnist.x_test) == mnist.y_test)) for path in (EDGE, SEED)
+    }
     assert {row["model"].split("/")[-1]: row["accuracy"] for row in report["rows"]} == pytest.approx(expected)
     assert all(row["agreement"] == 1.0 for row in report["rows"] if row["model"].endswith("seed_int8.tflite"))
 
@@ -86,15 +121,24 @@ def test_the_reports_show_the_boards_side_by_side(fleet):
 def test_the_board_keeps_only_its_cache_of_files_named_by_sha256(fleet, sshd):
     files = sorted(path.name for path in sshd.board_cache.iterdir())
     assert {f"{sha256(EDGE)}.tflite", f"{sha256(SEED)}.tflite"} < set(files)
-    assert len(files) == 4 and [name.rsplit(".")[-1] for name in files].count("npz") == 1  # + the test digits and reference .npy
+    assert (
+        len(files) == 4 and [name.rsplit(".")[-1] for name in files].count("npz") == 1
+    )  # + the test digits and reference .npy
     assert all(sha256(sshd.board_cache / name) == name.split(".")[0] for name in files)
 
 
 def test_a_second_run_reuses_the_copied_files(fleet, sshd, board_python, data_dir):
     before = {path.name: path.stat().st_mtime_ns for path in sshd.board_cache.iterdir()}
     progress = Recorded()
-    report = bench([EDGE], on=[sshd.target], remote_python=str(board_python), ssh_options=sshd.ssh_options(),
-                   data_dir=data_dir, progress=progress, **FAST)
+    report = bench(
+        [EDGE],
+        on=[sshd.target],
+        remote_python=str(board_python),
+        ssh_options=sshd.ssh_options(),
+        data_dir=data_dir,
+        progress=progress,
+        **FAST,
+    )
     assert report.rows[0].error is None
     assert {path.name: path.stat().st_mtime_ns for path in sshd.board_cache.iterdir()} == before
     assert any("copied 0 file(s), 2 already there" in message for message in progress.messages)
@@ -102,8 +146,25 @@ def test_a_second_run_reuses_the_copied_files(fleet, sshd, board_python, data_di
 
 def test_an_unreachable_board_is_an_error_row_and_exit_1(sshd, data_dir, tmp_path):
     target = f"root@127.0.0.1:{free_port()}"  # nothing listens there
-    process = subprocess.run([sys.executable, "-m", "edgemnist.cli", "bench", str(EDGE), "--on", target, *sshd.cli_options(),
-                              "--quiet", "--data", data_dir, "--json-file", str(tmp_path / "out.json")], capture_output=True, text=True)
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "edgemnist.cli",
+            "bench",
+            str(EDGE),
+            "--on",
+            target,
+            *sshd.cli_options(),
+            "--quiet",
+            "--data",
+            data_dir,
+            "--json-file",
+            str(tmp_path / "out.json"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert process.returncode == 1
     assert process.stderr == f"error: 1 of 1 models could not be measured: {target} edge_int8.tflite\n"
     error = json.loads((tmp_path / "out.json").read_text())["rows"][0]["error"]
@@ -111,33 +172,62 @@ def test_an_unreachable_board_is_an_error_row_and_exit_1(sshd, data_dir, tmp_pat
 
 
 def test_a_refused_key_is_an_error_row(sshd, board_python, data_dir):
-    report = bench([EDGE, SEED], on=[sshd.target], remote_python=str(board_python), ssh_options=sshd.ssh_options("stranger_key"),
-                   data_dir=data_dir, **FAST)
+    report = bench(
+        [EDGE, SEED],
+        on=[sshd.target],
+        remote_python=str(board_python),
+        ssh_options=sshd.ssh_options("stranger_key"),
+        data_dir=data_dir,
+        **FAST,
+    )
     for row in report.rows:
         assert row.error.startswith("authentication refused: ") and "Permission denied (publickey)" in row.error
 
 
 def test_a_missing_runtime_on_the_board_says_what_to_install(sshd, board_python, data_dir):
-    report = bench([pretrained_dir() / "seed_int8.onnx", EDGE], on=[sshd.target], remote_python=str(board_python),
-                   ssh_options=sshd.ssh_options(), data_dir=data_dir, **FAST)
+    report = bench(
+        [pretrained_dir() / "seed_int8.onnx", EDGE],
+        on=[sshd.target],
+        remote_python=str(board_python),
+        ssh_options=sshd.ssh_options(),
+        data_dir=data_dir,
+        **FAST,
+    )
     missing, present = report.rows
     assert missing.error == "onnxruntime is not installed; install it with: pip install 'edgemnist[onnx]'"
     assert missing.executable == str(board_python) and present.error is None
 
 
 def test_a_python_without_edgemnist_says_what_to_install(sshd, bare_python, data_dir):
-    report = bench([EDGE], on=[sshd.target], remote_python=str(bare_python), ssh_options=sshd.ssh_options(), data_dir=data_dir, **FAST)
-    assert report.rows[0].error == (f"edgemnist is not installed for {bare_python} on the board: "
-                                    f"run {bare_python} -m pip install 'edgemnist[tflite]' there")
+    report = bench(
+        [EDGE],
+        on=[sshd.target],
+        remote_python=str(bare_python),
+        ssh_options=sshd.ssh_options(),
+        data_dir=data_dir,
+        **FAST,
+    )
+    assert report.rows[0].error == (
+        f"edgemnist is not installed for {bare_python} on the board: "
+        f"run {bare_python} -m pip install 'edgemnist[tflite]' there"
+    )
 
 
 def test_another_edgemnist_version_on_the_board_is_refused(sshd, board_python, data_dir, tmp_path):
     other = tmp_path / "edgemnist-0.0.1.dist-info"  # found before the board's own install on its sys.path
     other.mkdir()
     (other / "METADATA").write_text("Metadata-Version: 2.1\nName: edgemnist\nVersion: 0.0.1\n")
-    report = bench([EDGE], on=[sshd.target], remote_python=f"PYTHONPATH={tmp_path} {board_python}", ssh_options=sshd.ssh_options(),
-                   data_dir=data_dir, **FAST)
-    assert report.rows[0].error.startswith(f"version mismatch: edgemnist 0.0.1 on the board, {__version__} here; on the board run")
+    report = bench(
+        [EDGE],
+        on=[sshd.target],
+        remote_python=f"PYTHONPATH={tmp_path} {board_python}",
+        ssh_options=sshd.ssh_options(),
+        data_dir=data_dir,
+        **FAST,
+    )
+    assert report.rows[0].error.startswith(
+        f"version mismatch: edgemnist 0.0.1 on the board, {__version__} here; on the board run"
+    )
 
 
 FAULT = """
@@ -159,12 +249,21 @@ sys.meta_path.insert(0, Fault())
 def faulty_board(fault, sshd, board_python, data_dir, folder):
     (folder / "sitecustomize.py").write_text(FAULT)
     python = f"FAULT={fault} FAULT_DONE={folder / 'done'} PYTHONPATH={folder} {board_python}"
-    return bench([EDGE, SEED], on=[sshd.target], remote_python=python, ssh_options=sshd.ssh_options(), timeout=10,
-                 data_dir=data_dir, **FAST)
+    return bench(
+        [EDGE, SEED],
+        on=[sshd.target],
+        remote_python=python,
+        ssh_options=sshd.ssh_options(),
+        timeout=10,
+        data_dir=data_dir,
+        **FAST,
+    )
 
 
 @pytest.mark.parametrize("fault, error", [("hang", "timed out after 10 s"), ("crash", "worker crashed on the board")])
-def test_a_worker_that_hangs_or_crashes_on_the_board_costs_its_row(fault, error, sshd, board_python, data_dir, tmp_path):
+def test_a_worker_that_hangs_or_crashes_on_the_board_costs_its_row(
+    fault, error, sshd, board_python, data_dir, tmp_path
+):
     report = faulty_board(fault, sshd, board_python, data_dir, tmp_path)
     assert report.rows[0].error == error
     assert report.rows[1].error is None and report.rows[1].accuracy > 0.98
@@ -186,14 +285,21 @@ def workers_started_with(variable: str) -> list[int]:
 
 def test_a_lost_connection_ends_that_boards_run(sshd, board_python, data_dir, tmp_path):
     report = faulty_board("drop", sshd, board_python, data_dir, tmp_path)
-    assert report.rows[0].error.startswith("connection failed: ")  # ssh's words: "Connection to 127.0.0.1 closed by remote host."
+    assert report.rows[0].error.startswith(
+        "connection failed: "
+    )  # ssh's words: "Connection to 127.0.0.1 closed by remote host."
     assert report.rows[1].error == f"not run: {report.rows[0].error}"
 
 
-@pytest.mark.parametrize("target, destination, port", [
-    ("pi@raspberrypi.local", "pi@raspberrypi.local", None), ("root@127.0.0.1:2222", "root@127.0.0.1", 2222),
-    ("jetson", "jetson", None), ("me@[::1]:22", "me@::1", 22),
-])
+@pytest.mark.parametrize(
+    "target, destination, port",
+    [
+        ("pi@raspberrypi.local", "pi@raspberrypi.local", None),
+        ("root@127.0.0.1:2222", "root@127.0.0.1", 2222),
+        ("jetson", "jetson", None),
+        ("me@[::1]:22", "me@::1", 22),
+    ],
+)
 def test_board_names(target, destination, port):
     board = Board.parse(target)
     assert (board.target, board.destination, board.port) == (target, destination, port)
@@ -207,14 +313,41 @@ def test_a_bad_board_name_is_refused(target):
 
 def test_cores_are_the_boards_to_check(sshd, board_python, data_dir, tmp_path):
     # --cores names the board's cores: this machine does not refuse one it lacks, the board's worker does.
-    result = run_cli("bench", EDGE, "--cores", 999, "--on", sshd.target, "--remote-python", board_python, *sshd.cli_options(),
-                     "--runs", 10, "--batch", 1, "--quiet", "--data", data_dir, "--json-file", tmp_path / "out.json")
+    result = run_cli(
+        "bench",
+        EDGE,
+        "--cores",
+        999,
+        "--on",
+        sshd.target,
+        "--remote-python",
+        board_python,
+        *sshd.cli_options(),
+        "--runs",
+        10,
+        "--batch",
+        1,
+        "--quiet",
+        "--data",
+        data_dir,
+        "--json-file",
+        tmp_path / "out.json",
+    )
     assert result.exit_code == 1
-    assert json.loads((tmp_path / "out.json").read_text())["rows"][0]["error"].startswith("cannot pin to cores [999]: this machine offers [0")
+    assert json.loads((tmp_path / "out.json").read_text())["rows"][0]["error"].startswith(
+        "cannot pin to cores [999]: this machine offers [0"
+    )
 
 
 def test_a_missing_python_on_the_board_is_named(sshd, data_dir):
-    report = bench([EDGE], on=[sshd.target], remote_python="/nowhere/python3", ssh_options=sshd.ssh_options(), data_dir=data_dir, **FAST)
+    report = bench(
+        [EDGE],
+        on=[sshd.target],
+        remote_python="/nowhere/python3",
+        ssh_options=sshd.ssh_options(),
+        data_dir=data_dir,
+        **FAST,
+    )
     assert report.rows[0].error.startswith("/nowhere/python3 not found on the board: ")
 
 

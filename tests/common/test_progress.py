@@ -1,4 +1,5 @@
 """Progress: live bars with counts and time left on a terminal; messages only elsewhere; nothing when quiet."""
+
 import io
 
 from edgemnist.common.progress import SILENT, TerminalProgress

@@ -1,4 +1,5 @@
 """A deliberately broken quantization of the session's seed model: float function unchanged, int8 ruined."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,5 +37,10 @@ def broken(tmp_path_factory, trained, mnist, data_dir):
     out = folder / "export"
     export(model_path, ["tflite", "onnx"], "int8", out, validate=False, data_dir=data_dir)
     export(model_path, ["onnx"], "float32", out, validate=False, data_dir=data_dir)
-    return SimpleNamespace(keras=model_path, original=Path(trained.model_path), tflite=out / "seed_int8.tflite",
-                           onnx=out / "seed_int8.onnx", float_onnx=out / "seed_float32.onnx")
+    return SimpleNamespace(
+        keras=model_path,
+        original=Path(trained.model_path),
+        tflite=out / "seed_int8.tflite",
+        onnx=out / "seed_int8.onnx",
+        float_onnx=out / "seed_float32.onnx",
+    )

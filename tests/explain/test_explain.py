@@ -1,7 +1,6 @@
 import json
 
 import numpy as np
-
 from conftest import run_cli
 
 
@@ -52,12 +51,19 @@ def test_a_faithful_export_has_no_suspect(trained, artifact_paths, tmp_path, dat
     output, report = explain_json(tmp_path, trained.model_path, artifact_paths["seed_int8.tflite"], "--data", data_dir)
     assert report["suspect"] is None
     assert "suspect: none" in output
-    assert [layer["layer"] for layer in report["layers"]["layers"]][:4] == ["conv2d", "max_pooling2d", "flatten", "dense"]
+    assert [layer["layer"] for layer in report["layers"]["layers"]][:4] == [
+        "conv2d",
+        "max_pooling2d",
+        "flatten",
+        "dense",
+    ]
     assert all(layer["sqnr_db"] > 20 for layer in report["layers"]["layers"])
 
 
 def test_unmatched_layers_fall_back_to_outputs(trained, artifact_paths, tmp_path, data_dir):
-    _, report = explain_json(tmp_path, trained.model_path, artifact_paths["seed_int8.onnx"], "--data", data_dir, "--limit", "500")
+    _, report = explain_json(
+        tmp_path, trained.model_path, artifact_paths["seed_int8.onnx"], "--data", data_dir, "--limit", "500"
+    )
     assert report["layers"] is None and report["suspect"] is None
     assert "output-level analysis only" in report["notes"][0]
     assert len(report["outputs"]["per_class"]) == 10

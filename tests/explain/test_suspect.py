@@ -19,9 +19,13 @@ def test_no_suspect_without_a_jump():
 
 
 def test_tflite_tensors_map_to_keras_layers_in_order():
-    tensors = ["seed_1/conv2d_1/BiasAdd;seed_1/conv2d_1/convolution;seed_1/conv2d_1/Squeeze1",
-               "seed_1/max_pooling2d_1/MaxPool2d", "seed_1/flatten_1/Reshape",
-               "seed_1/dense_1/MatMul;seed_1/dense_1/Relu;seed_1/dense_1/BiasAdd",
-               "seed_1/dense_1_2/MatMul;seed_1/dense_1_2/BiasAdd", "StatefulPartitionedCall_1:0"]
+    tensors = [
+        "seed_1/conv2d_1/BiasAdd;seed_1/conv2d_1/convolution;seed_1/conv2d_1/Squeeze1",
+        "seed_1/max_pooling2d_1/MaxPool2d",
+        "seed_1/flatten_1/Reshape",
+        "seed_1/dense_1/MatMul;seed_1/dense_1/Relu;seed_1/dense_1/BiasAdd",
+        "seed_1/dense_1_2/MatMul;seed_1/dense_1_2/BiasAdd",
+        "StatefulPartitionedCall_1:0",
+    ]
     names = ["conv2d", "max_pooling2d", "flatten", "dense", "dropout", "dense_1"]
     assert keras_layer_names(tensors, names) == ["conv2d", "max_pooling2d", "flatten", "dense", "dense_1", None]

@@ -1,18 +1,26 @@
 """Every format × quantization of a small trained model, validated in its real runtime."""
+
 import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_cli
+from runtime_reference import direct_probabilities
 
 import edgemnist
-from conftest import run_cli
 from edgemnist.common.deps import import_keras
-from runtime_reference import direct_probabilities
 from edgemnist.export.runner import export, plan
 
-ARTIFACTS = ["seed_float32.tflite", "seed_float16.tflite", "seed_dynamic.tflite", "seed_int8.tflite", "seed_float32.onnx", "seed_int8.onnx"]
+ARTIFACTS = [
+    "seed_float32.tflite",
+    "seed_float16.tflite",
+    "seed_dynamic.tflite",
+    "seed_int8.tflite",
+    "seed_float32.onnx",
+    "seed_int8.onnx",
+]
 EXPECTED_IO = {  # input dtype, output dtype
     "seed_int8.tflite": ("int8", "int8"),
     "seed_int8.onnx": ("float32", "float32"),  # QDQ: quantized inside, float at the edges
@@ -47,7 +55,9 @@ def test_artifact_passes_its_validation_gate(manifest, artifact_paths, keras_pro
         assert agreement >= 0.995 and drop <= 0.3
     recorded = entry(manifest, name)
     assert recorded["passed"] is True and recorded["validation"]["images"] == 10000
-    assert recorded["validation"]["agreement"] == pytest.approx(agreement, abs=2e-4)  # Keras predict vs model(x): float noise
+    assert recorded["validation"]["agreement"] == pytest.approx(
+        agreement, abs=2e-4
+    )  # Keras predict vs model(x): float noise
 
 
 @pytest.mark.parametrize("name", ARTIFACTS)
@@ -83,7 +93,19 @@ def test_models_carry_their_contract(artifact_paths, trained, name):
 
 
 def test_bare_quantize_means_full_int8(tmp_path, trained, data_dir):
-    result = run_cli("export", trained.model_path, "--format", "tflite", "--quantize", "--out", tmp_path, "--data", data_dir, "--calibration", 100)
+    result = run_cli(
+        "export",
+        trained.model_path,
+        "--format",
+        "tflite",
+        "--quantize",
+        "--out",
+        tmp_path,
+        "--data",
+        data_dir,
+        "--calibration",
+        100,
+    )
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "seed_int8.tflite").is_file() and "pass" in result.output
     spec = edgemnist.load(tmp_path / "seed_int8.tflite").spec
@@ -103,7 +125,9 @@ def test_a_failing_artifact_is_reported_and_exits_1(tmp_path, trained, data_dir,
 
     strict = validate.Tolerance(min_agreement=1.0, atol=1e-9)
     monkeypatch.setitem(validate.TOLERANCES, "int8", strict)
-    result = run_cli("export", trained.model_path, "--quantize", "int8", "--out", tmp_path, "--data", data_dir, "--calibration", 50)
+    result = run_cli(
+        "export", trained.model_path, "--quantize", "int8", "--out", tmp_path, "--data", data_dir, "--calibration", 50
+    )
     assert result.exit_code == 1
     assert "FAIL" in result.output and "max |Δp|" in result.output and "failed validation" in result.stderr
 

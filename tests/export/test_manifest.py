@@ -1,4 +1,5 @@
 """manifest.json: a second export into the same folder adds to it, keeping what was there."""
+
 import json
 
 from edgemnist.export.runner import export

@@ -1,5 +1,6 @@
 """The int8 ONNX export's format: uint8 activations and int8 weights (U8S8, QDQ), the convolution over the
 one-channel input left in float32, which ONNX Runtime runs as QGemm from the first QuantizeLinear on."""
+
 from __future__ import annotations
 
 import onnx
@@ -11,7 +12,11 @@ def test_int8_onnx_has_uint8_activations_and_int8_weights(artifact_paths):
     model = onnx.load(artifact_paths["seed_int8.onnx"])
     types = {tensor.name: tensor.data_type for tensor in model.graph.initializer}
     activation_zero_points = {types[node.input[2]] for node in model.graph.node if node.op_type == "QuantizeLinear"}
-    dequantized = {types[node.input[0]] for node in model.graph.node if node.op_type == "DequantizeLinear" and node.input[0] in types}
+    dequantized = {
+        types[node.input[0]]
+        for node in model.graph.node
+        if node.op_type == "DequantizeLinear" and node.input[0] in types
+    }
     assert activation_zero_points == {TensorProto.UINT8}
     assert TensorProto.INT8 in dequantized and TensorProto.UINT8 not in dequantized  # weights int8 (biases int32)
 

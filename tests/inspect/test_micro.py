@@ -1,16 +1,17 @@
 """inspect's TFLite Micro arena is a safe bound, checked against the real interpreter: the model runs in the
 estimated arena and does not run in one 15 % smaller; --measure reports the smallest arena that runs."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
-
 from conftest import run_cli, run_without
+from runtime_reference import tflm_runs_in
+
 from edgemnist.inspect import inspect_model
 from edgemnist.inspect.micro import Buffer, planned_bytes
 from edgemnist.pretrained import pretrained_dir
-from runtime_reference import tflm_runs_in
 
 SHIPPED_EDGE = pretrained_dir() / "edge_int8.tflite"
 MAX_OVER = 1.15
@@ -58,7 +59,9 @@ def test_the_planner_places_buffers_as_tflm_does():
 
 
 def test_inspect_of_a_tflite_needs_neither_tensorflow_nor_tflite_micro(artifact_paths):
-    result = run_without(["tensorflow", "keras", "tflite_micro"], "inspect", artifact_paths["seed_int8.tflite"], "--json")
+    result = run_without(
+        ["tensorflow", "keras", "tflite_micro"], "inspect", artifact_paths["seed_int8.tflite"], "--json"
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert [layer["type"] for layer in report["layers"]][0] == "CONV_2D" and report["bookkeeping_bytes"] > 0

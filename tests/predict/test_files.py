@@ -1,4 +1,5 @@
 """``edgemnist predict`` over image files: every readable image is answered, each bad one is named."""
+
 import json
 
 from conftest import run_cli

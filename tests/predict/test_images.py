@@ -1,12 +1,13 @@
 """Photos of digits → MNIST-style inputs, judged by what a trained model reads from them."""
+
 import io
 
 import numpy as np
 import pytest
+from conftest import run_cli
 from PIL import Image
 
 import edgemnist
-from conftest import run_cli
 from edgemnist.predict.images import load_digit_images, to_mnist_digit
 
 COUNT = 400
@@ -52,7 +53,7 @@ def test_the_digit_is_fitted_and_centred_as_mnist_was(mnist):
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA", "P", "1"])
 def test_any_image_mode_is_read(tmp_path, mnist, mode):
-    path = tmp_path / f"digit.{ 'bmp' if mode == '1' else 'png'}"
+    path = tmp_path / f"digit.{'bmp' if mode == '1' else 'png'}"
     photograph(mnist.x_test[3], np.random.default_rng(3), mode=mode, jpeg=False).save(path)
     assert load_digit_images([path]).shape == (1, 28, 28)
 

@@ -1,15 +1,23 @@
 """The runtime-agnostic predictor over every exported artifact and over foreign models."""
+
 import shutil
 
 import numpy as np
 import pytest
-
-import edgemnist
 from conftest import run_cli, run_without
 from model_builders import build_onnx, build_tflite, reference_logits, softmax
 from runtime_reference import direct_probabilities
 
-RUNNABLE = ["seed_float32.tflite", "seed_float16.tflite", "seed_dynamic.tflite", "seed_int8.tflite", "seed_float32.onnx", "seed_int8.onnx"]
+import edgemnist
+
+RUNNABLE = [
+    "seed_float32.tflite",
+    "seed_float16.tflite",
+    "seed_dynamic.tflite",
+    "seed_int8.tflite",
+    "seed_float32.onnx",
+    "seed_int8.onnx",
+]
 BACKEND_OF = {"tflite": "litert", "onnx": "onnxruntime"}
 
 
@@ -95,8 +103,10 @@ def test_an_input_that_cannot_be_a_digit_says_its_shape(tmp_path):
 
     source = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 32, 32])
     target = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3, 32, 32])
-    model = helper.make_model(helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g", [source], [target]),
-                              opset_imports=[helper.make_opsetid("", 17)])
+    model = helper.make_model(
+        helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "g", [source], [target]),
+        opset_imports=[helper.make_opsetid("", 17)],
+    )
     model.ir_version = 8
     onnx.save(model, tmp_path / "cifar.onnx")
     result = run_cli("evaluate", tmp_path / "cifar.onnx", "--limit", 10)
@@ -117,8 +127,12 @@ def bad_model(tmp_path, kind, artifact_paths):
 
 @pytest.mark.parametrize(
     "kind, message",
-    [("empty", "model file is empty"), ("truncated-onnx", "not a valid ONNX model"),
-     ("random", "unknown model format"), ("unknown", "unknown model format")],
+    [
+        ("empty", "model file is empty"),
+        ("truncated-onnx", "not a valid ONNX model"),
+        ("random", "unknown model format"),
+        ("unknown", "unknown model format"),
+    ],
 )
 def test_bad_models_fail_cleanly(tmp_path, artifact_paths, digit_png, kind, message):
     model = bad_model(tmp_path, kind, artifact_paths)
@@ -139,4 +153,6 @@ def test_bad_paths_fail_cleanly(tmp_path, artifact_paths, digit_png):
 def test_a_missing_runtime_gives_install_advice(artifact_paths, digit_png):
     result = run_without(["onnxruntime"], "predict", artifact_paths["seed_int8.onnx"], digit_png)
     assert result.returncode == 2
-    assert result.stderr.strip() == "error: onnxruntime is not installed; install it with: pip install 'edgemnist[onnx]'"
+    assert (
+        result.stderr.strip() == "error: onnxruntime is not installed; install it with: pip install 'edgemnist[onnx]'"
+    )

@@ -1,5 +1,6 @@
 """The TFLite Micro backend on the seed int8 export and the shipped edge model: the full test set against
 LiteRT, a direct tflite_micro call, the measured arena, refusals, threads and the CLI's --backend tflm."""
+
 from __future__ import annotations
 
 import json
@@ -7,14 +8,14 @@ import threading
 
 import numpy as np
 import pytest
+from conftest import run_cli
+from runtime_reference import direct_probabilities, tflm_runs_in
 
 import edgemnist
-from conftest import run_cli
 from edgemnist.common.errors import EdgemnistError
 from edgemnist.parity import TFLM_MAX_LSB, Tolerance, parity
 from edgemnist.predict.tflm import measure_arena
 from edgemnist.pretrained import pretrained_dir
-from runtime_reference import direct_probabilities, tflm_runs_in
 
 SHIPPED_EDGE = pretrained_dir() / "edge_int8.tflite"
 
@@ -27,7 +28,9 @@ def model_path(request, artifact_paths):
 @pytest.fixture(scope="module")
 def tflm_and_litert(model_path, mnist):
     """TFLM's probabilities through edgemnist, LiteRT's through its own public API (not edgemnist's code)."""
-    return edgemnist.load(model_path, backend="tflm").predict_proba(mnist.x_test), direct_probabilities(model_path, mnist.x_test)
+    return edgemnist.load(model_path, backend="tflm").predict_proba(mnist.x_test), direct_probabilities(
+        model_path, mnist.x_test
+    )
 
 
 def tflm_direct(path, digits, arena_size=1 << 20):
@@ -36,7 +39,10 @@ def tflm_direct(path, digits, arena_size=1 << 20):
 
     interpreter = runtime.Interpreter.from_file(str(path), arena_size=arena_size)
     source = interpreter.get_input_details(0)
-    scale, zero_point = source["quantization_parameters"]["scales"][0], source["quantization_parameters"]["zero_points"][0]
+    scale, zero_point = (
+        source["quantization_parameters"]["scales"][0],
+        source["quantization_parameters"]["zero_points"][0],
+    )
     outputs = []
     for digit in digits:
         x = np.clip(np.round(digit.astype(np.float32) / 255.0 / scale) + zero_point, -128, 127).astype(np.int8)
@@ -60,7 +66,9 @@ def test_the_predictor_returns_what_a_bare_tflm_call_returns(model_path, mnist):
     target = predictor.contract  # the output's quantization, as the model's tensor states it
     expected = (raw - target.output_quant_zero_point) * target.output_quant_scale
     np.testing.assert_allclose(predictor.predict_proba(digits), expected, atol=1e-6)
-    assert predictor.describe()["backend"] == "tflm" and edgemnist.load(model_path).backend == "litert"  # never auto-detected
+    assert (
+        predictor.describe()["backend"] == "tflm" and edgemnist.load(model_path).backend == "litert"
+    )  # never auto-detected
 
 
 def test_measured_arena_is_the_smallest_that_runs(model_path):
@@ -75,7 +83,11 @@ def test_float16_and_dynamic_range_models_are_refused_in_one_line(artifact_paths
     with pytest.raises(EdgemnistError, match="TFLite Micro cannot run"):
         edgemnist.load(path, backend="tflm")
     result = run_cli("evaluate", path, "--backend", "tflm", "--limit", "10")
-    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1 and "int8 or float32 export" in result.stderr
+    assert (
+        result.exit_code == 2
+        and len(result.stderr.strip().splitlines()) == 1
+        and "int8 or float32 export" in result.stderr
+    )
 
 
 def test_a_shared_tflm_predictor_answers_each_thread_as_alone(mnist):
@@ -97,9 +109,18 @@ def test_a_shared_tflm_predictor_answers_each_thread_as_alone(mnist):
 
 
 def test_parity_of_tflm_against_litert_reports_int8_steps(data_dir):
-    (result,) = parity(SHIPPED_EDGE, [SHIPPED_EDGE], Tolerance(max_drop=0.05, min_agreement=0.999), data_dir, limit=1500, backend="tflm")
+    (result,) = parity(
+        SHIPPED_EDGE,
+        [SHIPPED_EDGE],
+        Tolerance(max_drop=0.05, min_agreement=0.999),
+        data_dir,
+        limit=1500,
+        backend="tflm",
+    )
     assert result.passed and result.agreement >= 0.999
-    assert result.max_abs_diff_lsb == pytest.approx(round(result.max_abs_diff_lsb))  # int8 outputs differ in whole steps
+    assert result.max_abs_diff_lsb == pytest.approx(
+        round(result.max_abs_diff_lsb)
+    )  # int8 outputs differ in whole steps
     assert 0 <= result.max_abs_diff_lsb <= TFLM_MAX_LSB
     strict = parity(SHIPPED_EDGE, [SHIPPED_EDGE], Tolerance(max_lsb=0), data_dir, limit=1500, backend="tflm")[0]
     assert strict.passed == (result.max_abs_diff_lsb == 0)
@@ -118,8 +139,25 @@ def test_cli_backend_tflm_on_evaluate_predict_and_parity(digit_png, data_dir):
 def test_bench_backend_tflm_rows(artifact_paths, data_dir, tmp_path):
     path = artifact_paths["seed_int8.tflite"]
     out = tmp_path / "bench.json"
-    result = run_cli("bench", path, "--backend", "tflm", "--batch", "1", "--runs", "10", "--warmup", "0", "--json-file", out,
-                     "--markdown", tmp_path / "bench.md", "--data", data_dir, "--quiet")
+    result = run_cli(
+        "bench",
+        path,
+        "--backend",
+        "tflm",
+        "--batch",
+        "1",
+        "--runs",
+        "10",
+        "--warmup",
+        "0",
+        "--json-file",
+        out,
+        "--markdown",
+        tmp_path / "bench.md",
+        "--data",
+        data_dir,
+        "--quiet",
+    )
     assert result.exit_code == 0, result.stderr
     (row,) = json.loads(out.read_text())["rows"]
     assert row["backend"] == "tflm" and row["error"] is None and row["arena_measured_bytes"] == measure_arena(path)
@@ -130,11 +168,16 @@ def test_bench_backend_tflm_rows(artifact_paths, data_dir, tmp_path):
 
 def test_without_tflite_micro_the_error_says_how_to_get_it(monkeypatch):
     from conftest import run_without
+
     from edgemnist.predict import tflm
 
     result = run_without(["tflite_micro"], "evaluate", SHIPPED_EDGE, "--backend", "tflm", "--limit", "10")
-    assert result.returncode == 2 and "pip install 'edgemnist[tflm]'" in result.stderr and "Traceback" not in result.stderr
-    monkeypatch.setattr(tflm, "import_optional", lambda module, extra: (_ for _ in ()).throw(EdgemnistError("not installed")))
+    assert (
+        result.returncode == 2 and "pip install 'edgemnist[tflm]'" in result.stderr and "Traceback" not in result.stderr
+    )
+    monkeypatch.setattr(
+        tflm, "import_optional", lambda module, extra: (_ for _ in ()).throw(EdgemnistError("not installed"))
+    )
     monkeypatch.setattr(tflm.platform, "machine", lambda: "aarch64")  # a Raspberry Pi: no tflite-micro wheel exists
     with pytest.raises(EdgemnistError, match="wheels only for x86-64 Linux"):
         edgemnist.load(SHIPPED_EDGE, backend="tflm")

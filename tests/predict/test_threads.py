@@ -1,5 +1,6 @@
 """A predictor shared by threads answers each caller exactly as a call alone would, on every backend,
 at every batch size, with no errors — including LiteRT's public-API path, forced here."""
+
 from __future__ import annotations
 
 import threading
@@ -27,7 +28,7 @@ def hammer(predictor, work: list, rounds: int = 12) -> tuple[int, list]:
 
     def run(thread: int):
         start.wait()
-        for round_ in range(rounds):
+        for _ in range(rounds):
             for digits, expected in work[thread]:
                 try:
                     answer = predictor.predict_proba(digits)

@@ -8,9 +8,25 @@ NAMES = CORRUPTIONS.names()
 
 
 def test_the_fifteen_corruptions_of_mnist_c():
-    assert sorted(NAMES) == sorted([
-        "shot_noise", "impulse_noise", "glass_blur", "motion_blur", "shear", "scale", "rotate", "brightness",
-        "translate", "stripe", "fog", "spatter", "dotted_line", "zigzag", "canny_edges"])
+    assert sorted(NAMES) == sorted(
+        [
+            "shot_noise",
+            "impulse_noise",
+            "glass_blur",
+            "motion_blur",
+            "shear",
+            "scale",
+            "rotate",
+            "brightness",
+            "translate",
+            "stripe",
+            "fog",
+            "spatter",
+            "dotted_line",
+            "zigzag",
+            "canny_edges",
+        ]
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -7,8 +7,14 @@ def test_translating_by_5_pixels_costs_the_seed_model_accuracy(artifact_paths, m
     from edgemnist.predict import load
     from edgemnist.robustness.runner import robustness
 
-    report = robustness([artifact_paths["seed_float32.tflite"]], severity=5, limit=1000, corruptions=["translate"],
-                        data_dir=data_dir, cache=tmp_path)
+    report = robustness(
+        [artifact_paths["seed_float32.tflite"]],
+        severity=5,
+        limit=1000,
+        corruptions=["translate"],
+        data_dir=data_dir,
+        cache=tmp_path,
+    )
     accuracy = report.models[0].accuracy
     assert accuracy["translate"] < accuracy["clean"] - 0.2
     # the clean figure, recomputed without the runner
@@ -17,9 +23,24 @@ def test_translating_by_5_pixels_costs_the_seed_model_accuracy(artifact_paths, m
 
 
 def test_cli_reports_every_corruption_and_int8_against_float(artifact_paths, tmp_path, data_dir):
-    models = [artifact_paths[name] for name in ("seed_float32.tflite", "seed_int8.tflite", "seed_float32.onnx", "seed_int8.onnx")]
-    result = run_cli("robustness", *models, "--limit", "200", "--out", tmp_path / "out", "--cache", tmp_path / "cache",
-                     "--data", data_dir, "--quiet", "--json")
+    models = [
+        artifact_paths[name]
+        for name in ("seed_float32.tflite", "seed_int8.tflite", "seed_float32.onnx", "seed_int8.onnx")
+    ]
+    result = run_cli(
+        "robustness",
+        *models,
+        "--limit",
+        "200",
+        "--out",
+        tmp_path / "out",
+        "--cache",
+        tmp_path / "cache",
+        "--data",
+        data_dir,
+        "--quiet",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert set(report) >= {"images", "seed", "severities", "models", "differences"}
@@ -37,8 +58,20 @@ def test_cli_reports_every_corruption_and_int8_against_float(artifact_paths, tmp
 def test_runs_on_a_device_with_only_a_runtime(artifact_paths, tmp_path, data_dir):
     from conftest import run_without
 
-    result = run_without(["tensorflow", "matplotlib", "scipy"], "robustness", artifact_paths["seed_int8.onnx"], "--limit", "50",
-                         "--out", tmp_path / "out", "--cache", tmp_path / "cache", "--data", data_dir, "--quiet")
+    result = run_without(
+        ["tensorflow", "matplotlib", "scipy"],
+        "robustness",
+        artifact_paths["seed_int8.onnx"],
+        "--limit",
+        "50",
+        "--out",
+        tmp_path / "out",
+        "--cache",
+        tmp_path / "cache",
+        "--data",
+        data_dir,
+        "--quiet",
+    )
     assert result.returncode == 0, result.stderr
     assert "canny_edges" in result.stdout
     assert (tmp_path / "out" / "robustness.md").exists() and not (tmp_path / "out" / "robustness.png").exists()
