@@ -43,8 +43,10 @@ def main(models: list[str]) -> None:
         [
             "### LiteRT: the private zero-copy path against the public API (issue 10)",
             "",
-            "The LiteRT backend uses the private `Interpreter._interpreter` only when it answers probe digits exactly like the",
-            "public `set_tensor` → `invoke` → `get_tensor` path (checked at load; otherwise the public path is used). What it",
+            "The LiteRT backend uses the private `Interpreter._interpreter` only when it answers probe digits exactly "
+            "like the",
+            "public `set_tensor` → `invoke` → `get_tensor` path (checked at load; otherwise the public path is used). "
+            "What it",
             f"gains, predictor p50 at 1 thread on 1 pinned core, 3,000 calls (load average {os.getloadavg()[0]:.1f} on "
             f"{os.cpu_count()} cores):",
             "",

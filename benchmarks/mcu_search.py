@@ -2,7 +2,8 @@
 candidate to full-int8 TFLite, and record training time, int8 accuracy, parameters, MACs, file size and the
 arena the real TensorFlow Lite Micro interpreter needs.
 
-    EDGEMNIST_DATA=../shared/data/mnist nice -n 10 python benchmarks/mcu_search.py [--only seed,mcu] [--out runs/mcu-search]
+    EDGEMNIST_DATA=../shared/data/mnist nice -n 10 python benchmarks/mcu_search.py \
+        [--only seed,mcu] [--out runs/mcu-search]
 
 Writes OUT/search.json and prints the Markdown table for benchmarks/RESULTS.md. The load average is recorded
 around each training, since the time budget (≤ 3× the seed's training time) is only fair on a quiet machine.
@@ -114,7 +115,8 @@ def measure(arch: str, out: Path, data_dir: str | None) -> dict:
 def markdown(rows: list[dict]) -> str:
     seed_s = next((r["train_s"] for r in rows if r["arch"] == "seed"), None)
     lines = [
-        "| candidate | epochs × batch | train s (× seed) | load avg before/after | Keras acc | int8 acc | params | MACs | file | TFLM arena |",
+        "| candidate | epochs × batch | train s (× seed) | load avg before/after | Keras acc | int8 acc | params | "
+        "MACs | file | TFLM arena |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:

@@ -3,7 +3,8 @@
 Target ≤ 1.10 for the float32 ONNX and int8 TFLite exports. Measured by the bench harness (worker process,
 warm-up, interleaved rounds), many calls for a stable median.
 
-    EDGEMNIST_DATA=../shared/data/mnist python benchmarks/predictor_overhead.py runs/seed/export/seed_float32.onnx runs/seed/export/seed_int8.tflite
+    EDGEMNIST_DATA=../shared/data/mnist python benchmarks/predictor_overhead.py \
+        runs/seed/export/seed_float32.onnx runs/seed/export/seed_int8.tflite
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Each run folder is what ``edgemnist pipeline --out DIR`` leaves: model/<arch>.ke
 Every artifact and the Keras model are measured in each configuration, with the bare runtime
 baselines, and compared with their own Keras model.
 
-    edgemnist pipeline --out runs/seed && edgemnist pipeline --arch edge --out runs/edge && edgemnist pipeline --arch mcu --out runs/mcu
+    edgemnist pipeline --out runs/seed && edgemnist pipeline --arch edge --out runs/edge \
+        && edgemnist pipeline --arch mcu --out runs/mcu
     EDGEMNIST_DATA=../shared/data/mnist python benchmarks/run.py
 """
 

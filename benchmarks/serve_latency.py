@@ -194,7 +194,8 @@ def section(model: Path, alone: dict, served: list[dict], rps: float, browser: d
     lines = [
         f"### `edgemnist serve`: request latency ({model.name}, 28×28 JSON digit, 1 uvicorn worker, loopback)",
         "",
-        f"Server on core {SERVER_CORE}, client on core {CLIENT_CORE}, {calls:,} sequential requests after 200 of warm-up "
+        f"Server on core {SERVER_CORE}, client on core {CLIENT_CORE}, {calls:,} sequential requests after 200 of "
+        "warm-up "
         f"(`python benchmarks/serve_latency.py`). *Round trip* is what the client waits; *in server* is the app's own "
         "`server_us` (body read to answer made: JSON parsing, the thread-pool hop, the predictor call, the answer's "
         "numbers); *inference* is the predictor call inside the server.",
@@ -205,14 +206,19 @@ def section(model: Path, alone: dict, served: list[dict], rps: float, browser: d
     ]
     for run in served:
         lines += [
-            f"| round trip, {run['client']} client | {run['round_trip']['p50']:,.1f} | {run['round_trip']['p99']:,.1f} | {run['requests_per_s']:,.0f} |",
-            f"| — in server ({run['client']} run) | {run['in_server']['p50']:,.1f} | {run['in_server']['p99']:,.1f} | |",
-            f"| — inference in server ({run['client']} run) | {run['inference']['p50']:,.1f} | {run['inference']['p99']:,.1f} | |",
+            f"| round trip, {run['client']} client | {run['round_trip']['p50']:,.1f} | "
+            f"{run['round_trip']['p99']:,.1f} | {run['requests_per_s']:,.0f} |",
+            f"| — in server ({run['client']} run) | {run['in_server']['p50']:,.1f} | {run['in_server']['p99']:,.1f} | "
+            "|",
+            f"| — inference in server ({run['client']} run) | {run['inference']['p50']:,.1f} | "
+            f"{run['inference']['p99']:,.1f} | |",
         ]
     lines += [
         f"| 16 clients at once (http.client threads), throughput | | | {rps:,.0f} |",
-        f"| in the browser: {browser['model']} on {browser['runtime']} (wasm, 1 thread), Chromium {browser['chromium']}, "
-        f"`session.run` with the page's encode and decode, per call over groups of 10 (mean {browser['mean']:,.1f} µs) | {browser['p50']:,.1f} | {browser['p99']:,.1f} | – |",
+        f"| in the browser: {browser['model']} on {browser['runtime']} (wasm, 1 thread), Chromium "
+        f"{browser['chromium']}, "
+        f"`session.run` with the page's encode and decode, per call over groups of 10 (mean {browser['mean']:,.1f} "
+        f"µs) | {browser['p50']:,.1f} | {browser['p99']:,.1f} | – |",
         "",
     ]
     best = min(served, key=lambda run: run["round_trip"]["p50"])

@@ -2,7 +2,8 @@
 against the arena the real TFLM interpreter needs, TFLM's agreement with LiteRT on the 10,000 test digits
 (top-1 and max int8 difference in LSB), and the time per digit of TFLM's reference kernels beside MACs.
 
-    EDGEMNIST_DATA=../shared/data/mnist nice -n 10 python benchmarks/tflm.py edgemnist/pretrained/*_int8.tflite runs/*/export/*_float32.tflite
+    EDGEMNIST_DATA=../shared/data/mnist nice -n 10 python benchmarks/tflm.py \
+        edgemnist/pretrained/*_int8.tflite runs/*/export/*_float32.tflite
 
 The TFLM time is the bare ``set_input`` + ``invoke`` + ``get_output`` call (median of 200 after 20 warm-up
 calls, this machine, one core): a proxy that ranks models as a micro-controller will, not an MCU latency.

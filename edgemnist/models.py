@@ -1,6 +1,7 @@
 """Architecture registry. ``seed`` is the tutorial's CNN layer for layer; ``mcu`` is made for micro-controllers
-(≤ 20 k parameters, ≤ 1.5 M MACs, 99.4 % int8); ``edge`` is a larger compact CNN. Each entry builds an uncompiled Keras model taking float32 28×28×1 in [0, 1] and
-returning 10 softmax probabilities (the input contract of ``edgemnist.contract``)."""
+(≤ 20 k parameters, ≤ 1.5 M MACs, 99.4 % int8); ``edge`` is a larger compact CNN. Each entry builds an uncompiled
+Keras model taking float32 28×28×1 in [0, 1] and returning 10 softmax probabilities (the input contract of
+``edgemnist.contract``)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def architecture(name: str, summary: str, **recipe):
 
 
 def conv_bn_relu(layers, x, filters: int, padding: str = "same"):
-    """3×3 convolution without bias (batch norm brings its own), batch norm, ReLU: folded into one int8 conv on export."""
+    """3×3 convolution without bias (batch norm brings its own), batch norm, ReLU: one int8 conv on export."""
     x = layers.Conv2D(filters, 3, padding=padding, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     return layers.ReLU()(x)

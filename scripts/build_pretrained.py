@@ -3,10 +3,11 @@
     EDGEMNIST_DATA=../shared/data/mnist python scripts/build_pretrained.py            # every shipped arch
     EDGEMNIST_DATA=../shared/data/mnist python scripts/build_pretrained.py --arch seed
 
-Each architecture is trained with its own recipe (epochs, batch, schedule: ``edgemnist.models``) and seed 0 (deterministic on CPU), exported to
-int8 TFLite and int8 ONNX and validated against its Keras model (the export gate), then copied into the
-package and recorded in ``manifest.json`` with its accuracy, size, sha256 and parameters. The same command
-gives the same files: ``tests/test_pretrained.py`` checks each shipped file against its manifest entry.
+Each architecture is trained with its own recipe (epochs, batch, schedule: ``edgemnist.models``) and seed 0
+(deterministic on CPU), exported to int8 TFLite and int8 ONNX and validated against its Keras model (the export
+gate), then copied into the package and recorded in ``manifest.json`` with its accuracy, size, sha256 and
+parameters. The same command gives the same files: ``tests/test_pretrained.py`` checks each shipped file against its
+manifest entry.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Refresh the page's copy of onnxruntime-web (the in-browser runtime of ``edgemnist serve``) from npm.
 
 Keeps only what the page loads: the wasm-only ES module bundle (its Emscripten loader is inside it) and the one
-WebAssembly binary it runs, and records the version and licence (from package.json) in VERSION. The page works, server-side
-only, when these files are absent.
+WebAssembly binary it runs, and records the version and licence (from package.json) in VERSION.
+The page works, server-side only, when these files are absent.
 
     python scripts/refresh_ort_web.py             # the version pinned below
     python scripts/refresh_ort_web.py 1.31.0      # another version
@@ -40,7 +40,8 @@ def refresh(version: str) -> None:
                     shutil.copyfileobj(source, copy)
             package = json.load(archive.extractfile("package/package.json"))
             (staged / "VERSION").write_text(
-                f"onnxruntime-web {package['version']} from npm, {package['license']} licence, by Microsoft Corporation\n"
+                f"onnxruntime-web {package['version']} from npm, {package['license']} licence, by Microsoft "
+                "Corporation\n"
             )
         # copy beside the target, then swap: an interrupted refresh never leaves a half copy as the page's files
         incoming, outgoing = TARGET.with_name(TARGET.name + ".incoming"), TARGET.with_name(TARGET.name + ".outgoing")

@@ -82,7 +82,9 @@ class Block:
             raise ImportError(f"{name} is not installed here")
 sys.meta_path.insert(0, Block())
 real_find_spec = importlib.util.find_spec
-importlib.util.find_spec = lambda name, package=None: None if name.split(".")[0] in BLOCKED else real_find_spec(name, package)
+importlib.util.find_spec = lambda name, package=None: (
+    None if name.split(".")[0] in BLOCKED else real_find_spec(name, package)
+)
 from edgemnist.cli import main
 sys.argv = ["edgemnist"] + sys.argv[2:]
 try:

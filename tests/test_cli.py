@@ -39,7 +39,8 @@ def test_import_and_help_load_no_heavy_runtime():
         "import sys, edgemnist, edgemnist.cli\n"
         "from click.testing import CliRunner\n"
         "CliRunner().invoke(edgemnist.cli.cli, ['--help'])\n"
-        "heavy = [m for m in ('tensorflow', 'keras', 'onnxruntime', 'ai_edge_litert', 'onnx', 'matplotlib') if m in sys.modules]\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'onnxruntime', 'ai_edge_litert', 'onnx', 'matplotlib') if m in "
+        "sys.modules]\n"
         "print(heavy)"
     )
     assert (

@@ -27,7 +27,8 @@ OPENAPI = {
         "/api/predict": {
             "post": {
                 "summary": "Classify one digit",
-                "description": "An image (any format Pillow reads, made into an MNIST digit the way `edgemnist predict` "
+                "description": "An image (any format Pillow reads, made into an MNIST digit the way `edgemnist "
+                "predict` "
                 "does; the answer includes that 28×28 `digit`), or a 28×28 digit as JSON, used as it is. An image "
                 "without ink (or an all-zero digit) answers `blank: true` and the message 'nothing drawn'.",
                 "parameters": [

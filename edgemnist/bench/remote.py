@@ -114,7 +114,10 @@ def failure(board: Board, process: subprocess.CompletedProcess, models) -> str:
             f"{board.python} not found on the board: {last} (install Python 3.10+ there or pass --remote-python PATH)"
         )
     if re.search(r"No module named '?edgemnist", process.stderr):
-        return f"edgemnist is not installed for {board.python} on the board: run {board.python} -m {install_advice(models)} there"
+        return (
+            f"edgemnist is not installed for {board.python} on the board: "
+            f"run {board.python} -m {install_advice(models)} there"
+        )
     return f"failed (exit {process.returncode}): {last or 'no message'}"
 
 

@@ -114,7 +114,8 @@ def board_lines(report) -> list[str]:
         runtimes = ", ".join(f"{k} {v}" for k, v in machine["versions"].items() if k not in ("python", "numpy"))
         state = state_text(states[0]["before"], states[-1]["after"]) if states else "no run finished"
         lines.append(
-            f"{board}: {machine['hostname']}, {machine['board'] or machine['cpu']} ({machine['arch']}, {machine['cores']} cores), "
+            f"{board}: {machine['hostname']}, {machine['board'] or machine['cpu']} ({machine['arch']}, "
+            f"{machine['cores']} cores), "
             f"Linux {machine['kernel']}, Python {machine['python']} at {machine['executable']}, {runtimes}; {state}"
         )
     return lines
@@ -221,7 +222,8 @@ def markdown_report(report, title="edgemnist benchmark") -> str:
             "",
             *(
                 [
-                    "TFLite Micro (the TFLM time is its reference kernels' cost on this machine: it ranks models as an MCU "
+                    "TFLite Micro (the TFLM time is its reference kernels' cost on this machine: it ranks models as "
+                    "an MCU "
                     "will, it is not an MCU's latency):",
                     "",
                     markdown_table(*micro),

@@ -119,7 +119,8 @@ def bench(
     \b
     Examples:
       edgemnist bench export/*.tflite export/*.onnx --threads 1 --cores 0
-      edgemnist bench models/seed.keras export/seed_int8.tflite --reference models/seed.keras --json-file b.json --plot b.png
+      edgemnist bench models/seed.keras export/seed_int8.tflite --reference models/seed.keras \
+        --json-file b.json --plot b.png
       edgemnist bench export/seed_int8.tflite --on pi@raspberrypi.local --on pi@pi5 --cores 0 --markdown boards.md
     """
     from ..bench.report import text_report, write_markdown, write_plot

@@ -54,7 +54,10 @@ class CleanErrors(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:  # a bug, not a user error: say so, details under --verbose
-            message = f"internal error: {type(exc).__name__}: {first_line(exc)} (a bug in edgemnist; run again with --verbose for the traceback)"
+            message = (
+                f"internal error: {type(exc).__name__}: {first_line(exc)} "
+                "(a bug in edgemnist; run again with --verbose for the traceback)"
+            )
             self.fail_with(ctx, message, EXIT_INTERNAL, exc)
 
     @staticmethod

@@ -144,8 +144,10 @@ def inspection_text(inspection) -> str:
     ]
     table = text_table(["layer", "type", "output", "params", "MACs", "weights", "bytes"], rows)
     totals = (
-        f"total: {inspection.parameters:,} parameters, {inspection.macs:,} MACs, flash {human_bytes(inspection.flash_bytes)} "
-        f"(weights and constants), activation arena ≈ {human_bytes(inspection.activation_bytes)} at batch 1, file {human_bytes(inspection.file_bytes)}"
+        f"total: {inspection.parameters:,} parameters, {inspection.macs:,} MACs, flash "
+        f"{human_bytes(inspection.flash_bytes)} "
+        f"(weights and constants), activation arena ≈ {human_bytes(inspection.activation_bytes)} at batch 1, file "
+        f"{human_bytes(inspection.file_bytes)}"
     )
     return "\n".join(
         [f"{inspection.model} ({inspection.format})", table, totals, *micro_arena_lines(inspection), *inspection.notes]

@@ -91,7 +91,8 @@ def reason_for(layer: LayerError) -> str:
     parts = [f"SQNR {layer.sqnr_db:.1f} dB (RMSE {layer.rmse_steps:.1f} quantization steps)"]
     if layer.weight_zero_share is not None and layer.weight_zero_share > 0.5:
         parts.append(
-            f"weight scale up to {layer.weight_scale_max:.3g} where the median |weight| is {layer.weight_abs_median:.2g}: "
+            f"weight scale up to {layer.weight_scale_max:.3g} where the median |weight| is "
+            f"{layer.weight_abs_median:.2g}: "
             f"{layer.weight_zero_share:.1%} of the weights round to 0"
         )
     if layer.scale is not None and layer.float_max is not None:

@@ -48,7 +48,8 @@ def headline(explanation) -> list[str]:
     c, differing = explanation.comparison, len(explanation.outputs.disagreements)
     lines = [
         f"{explanation.candidate} against {explanation.reference} on {explanation.images} test digits: "
-        f"accuracy {percent(c['accuracy'])} vs {percent(c['reference_accuracy'])}, agreement {percent(c['agreement'])}, "
+        f"accuracy {percent(c['accuracy'])} vs {percent(c['reference_accuracy'])}, agreement "
+        f"{percent(c['agreement'])}, "
         f"{differing} digit{'' if differing == 1 else 's'} answered differently"
     ]
     if explanation.suspect:

@@ -155,7 +155,9 @@ def tflite_layers(reference_path, candidate_path, calibration, digits, progress:
         previous = layer_name
     if differing:
         analysis.notes.append(
-            f"{len(differing)} of {len(rows)} tensors of the candidate are not quantized like edgemnist's int8 export of "
-            f"the reference (e.g. {differing[0]}): the per-layer figures describe that re-quantization, not the candidate"
+            f"{len(differing)} of {len(rows)} tensors of the candidate are not quantized like edgemnist's int8 export "
+            "of "
+            f"the reference (e.g. {differing[0]}): the per-layer figures describe that re-quantization, not the "
+            "candidate"
         )
     return analysis

@@ -43,7 +43,8 @@ def c_array_body(data: bytes) -> str:
 
 def c_header(symbol: str) -> str:
     guard = f"EDGEMNIST_{symbol.upper()}_H_"
-    return f"""/* {symbol}: full-int8 TFLite model for TensorFlow Lite for Microcontrollers (edgemnist {__version__}). */
+    return f"""/* {symbol}: full-int8 TFLite model for TensorFlow Lite for Microcontrollers
+   (edgemnist {__version__}). */
 #ifndef {guard}
 #define {guard}
 

@@ -12,7 +12,8 @@ TFLM splits its arena in two (``micro_allocator.cc``):
   runs; a 32-bit MCU's pointers make it smaller), rounded up from what its RecordingMicroAllocator reports.
 
 Checked (tests/inspect/test_micro.py): for the float32 and int8 exports of the seed and edge models the
-estimate is at least the smallest arena the real interpreter runs in, and 0.8–2.4 % above it (the tests hold it to 15 %).
+estimate is at least the smallest arena the real interpreter runs in, and 0.8–2.4 % above it (the tests
+hold it to 15 %).
 """
 
 from __future__ import annotations

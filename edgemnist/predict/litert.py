@@ -10,8 +10,8 @@ Two ways to drive the interpreter, chosen once at load time:
 
 The native path is used only when that private attribute exists and answers exactly like the public
 path on probe digits; otherwise (a LiteRT release that renamed or changed it) the public path is used.
-``benchmarks/RESULTS.md`` records what the native path gains; ``EDGEMNIST_LITERT_PUBLIC=1`` forces the public one. Either way one lock serializes the
-interpreter, which is not re-entrant, so a predictor shared by threads stays correct.
+``benchmarks/RESULTS.md`` records what the native path gains; ``EDGEMNIST_LITERT_PUBLIC=1`` forces the public one.
+Either way one lock serializes the interpreter, which is not re-entrant, so a predictor shared by threads stays correct.
 """
 
 from __future__ import annotations

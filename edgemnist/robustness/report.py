@@ -58,7 +58,8 @@ def summary(report) -> str:
         return f"int8 versus float: no difference significant at p < {SIGNIFICANT} on any corrupted set"
     worst = min(significant, key=lambda d: d.difference)
     return (
-        f"int8 versus float: {len(significant)} of {len(report.differences)} differences significant at p < {SIGNIFICANT}; "
+        f"int8 versus float: {len(significant)} of {len(report.differences)} differences significant at p < "
+        f"{SIGNIFICANT}; "
         f"largest {worst.difference:+.2f} pts ({Path(worst.int8).name}, {worst.corruption})"
     )
 

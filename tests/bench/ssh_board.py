@@ -99,7 +99,8 @@ def sshd(tmp_path_factory):
     """OpenSSH's sshd on 127.0.0.1, a free port, accepting only the key ``client_key`` (``stranger_key`` is refused)."""
     if not SSHD.exists():
         pytest.fail(
-            f"{SSHD} not found: the remote-board tests need OpenSSH's server (apt-get install openssh-server; .ci/run does)"
+            f"{SSHD} not found: the remote-board tests need OpenSSH's server (apt-get install openssh-server; .ci/run "
+            "does)"
         )
     folder = tmp_path_factory.mktemp("sshd")
     for key in ("host_key", "client_key", "stranger_key"):
@@ -126,7 +127,7 @@ def make_venv(folder: Path, *args: str) -> Path:
 
 @pytest.fixture(scope="session")
 def board_python(tmp_path_factory) -> Path:
-    """A board's Python as a user sets it up: a venv with ``pip install '.[tflite]'`` of this checkout, no TensorFlow."""
+    """A board's Python as a user sets it up: ``pip install '.[tflite]'`` of this checkout, no TensorFlow."""
     python = make_venv(tmp_path_factory.mktemp("board") / "venv")
     install = subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"{ROOT}[tflite]"],
