@@ -18,6 +18,7 @@ from ..contract import SIDE
 from ..predict.images import BlankImage, decode_grayscale, to_mnist_digit
 
 MAX_UPLOAD_BYTES = 10 * 2**20  # a phone photo is 2–8 MiB
+DRAIN_LIMIT_BYTES = 64 * 2**20  # an oversized body read and dropped so that its sender reads the 413
 MAX_IMAGE_PIXELS = 50_000_000  # decoded size cap: a small PNG can expand to gigabytes of pixels
 
 
@@ -30,16 +31,25 @@ class ApiError(Exception):
 
 
 async def read_body(request: Request, limit: int = MAX_UPLOAD_BYTES) -> bytes:
-    """The request body, refused with 413 as soon as it passes ``limit`` (declared or streamed)."""
+    """The request body, refused with 413 once it passes ``limit`` (declared or streamed).
+
+    An oversized body is still read, up to ``DRAIN_LIMIT_BYTES``, and dropped: a client that sends the whole body
+    before reading (Python's urllib, requests) sees a reset connection, not the 413, if the server closes first.
+    A client that waits for ``100-continue`` (curl) gets the 413 at once."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, f"request body is {int(declared):,} bytes; the limit is {limit:,}")
+    declared_size = int(declared) if declared.isdigit() else 0
+    waits_to_send = request.headers.get("expect", "").lower() == "100-continue"
+    if declared_size > limit and (waits_to_send or declared_size > DRAIN_LIMIT_BYTES):
+        raise ApiError(413, f"request body is {declared_size:,} bytes; the limit is {limit:,}")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > limit:
-            raise ApiError(413, f"request body is over the limit of {limit:,} bytes")
-        chunks.append(chunk)
+        if size <= limit:
+            chunks.append(chunk)
+        elif size > DRAIN_LIMIT_BYTES:
+            break
+    if size > limit:
+        raise ApiError(413, f"request body is over the limit of {limit:,} bytes")
     body = b"".join(chunks)
     if not body:
         raise ApiError(400, 'empty request: send an image (multipart or image/*) or JSON {"digit": 28×28 pixels 0–255}')

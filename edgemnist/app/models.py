@@ -16,15 +16,10 @@ class ServedModel:
     predictor: Predictor
 
     def describe(self) -> dict:
-        predictor = self.predictor
-        return {
-            "name": self.name,
-            "backend": predictor.backend,
-            "runtime_version": predictor.runtime_version,
-            "arch": (predictor.metadata or {}).get("arch"),
-            "quantization": predictor.quantization,
-            "contract": predictor.contract.to_dict(),
-        }
+        """The predictor's own description, named as clients ask for it; the server's file path stays private."""
+        own = self.predictor.describe()
+        del own["path"]
+        return {"name": self.name, **own}
 
 
 @dataclass
@@ -53,15 +48,15 @@ def shipped_model_paths() -> list[Path]:
     return [pretrained_dir() / entry["file"] for entry in shipped_manifest()["models"] if entry["format"] in runtimes]
 
 
-def load_served_models(paths=None, threads: int = 1) -> list[ServedModel]:
+def load_served_models(paths=None, threads: int = 1, **contract) -> list[ServedModel]:
     """``paths`` (default: the shipped models) → predictors, named by file name; one thread each, since
-    concurrent requests already use the cores."""
+    concurrent requests already use the cores. ``contract``: ``input_scale``, ``normalize`` for foreign models."""
     paths = [Path(p) for p in paths] if paths else shipped_model_paths()
     served: dict[str, ServedModel] = {}
     for path in paths:
         if path.name in served:
             raise EdgemnistError(f"two models are named {path.name}: models are chosen by file name, rename one")
-        served[path.name] = ServedModel(path.name, load(path, threads=threads))
+        served[path.name] = ServedModel(path.name, load(path, threads=threads, **contract))
     return list(served.values())
 
 

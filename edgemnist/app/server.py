@@ -160,10 +160,11 @@ async def internal_error(request: Request, exc: Exception):
 
 
 # -- the app and the server -----------------------------------------------------------------------------
-def create_app(model_paths=None, threads: int = 1) -> Starlette:
-    """The app serving ``model_paths`` (default: the shipped models on the installed runtimes).
-    Models are loaded here, so a bad path fails before a server starts."""
-    served = {model.name: model for model in load_served_models(model_paths, threads)}
+def create_app(model_paths=None, threads: int = 1, **contract) -> Starlette:
+    """The app serving ``model_paths`` (default: the shipped models on the installed runtimes); ``contract``
+    (``input_scale``, ``normalize``) is what a foreign model cannot tell. Models are loaded here, so a bad path
+    fails before a server starts."""
+    served = {model.name: model for model in load_served_models(model_paths, threads, **contract)}
     browser = choose_browser_model(list(served.values()))
     app = Starlette(
         routes=[
@@ -235,12 +236,12 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
 
 
-def serve(model_paths=None, host: str = "127.0.0.1", port: int = 8000, say=print) -> None:
+def serve(model_paths=None, host: str = "127.0.0.1", port: int = 8000, say=print, **contract) -> None:
     """Serve the app until Ctrl-C; ``say`` gets the URL once the models are loaded and the port bound."""
     from ..common.deps import import_optional
 
     uvicorn = import_optional("uvicorn", "app")
-    app = create_app(model_paths)
+    app = create_app(model_paths, **contract)
     sock = bound_socket(host, port)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     say(f"serving {', '.join(app.state.served)} at {url_of(sock)}  (Ctrl-C to stop)")

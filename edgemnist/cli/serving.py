@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from . import cli
+from .options import contract_kwargs, contract_options
 
 
 @cli.command()
@@ -22,7 +23,8 @@ from . import cli
     show_default=True,
     help="Port to listen on (0: any free port).",
 )
-def serve(models, host, port):
+@contract_options
+def serve(models, host, port, input_scale, normalize):
     """Serve the digit-classifier app: draw or photograph a digit, see what the model saw and its answer,
     on the server and in the browser (onnxruntime-web), with a JSON API at /api/predict.
 
@@ -40,5 +42,5 @@ def serve(models, host, port):
         import_optional(module, "app")
     from ..app.server import serve as serve_app
 
-    serve_app(models or None, host, port, say=lambda line: click.echo(line))
+    serve_app(models or None, host, port, say=lambda line: click.echo(line), **contract_kwargs(input_scale, normalize))
     click.echo("stopped")

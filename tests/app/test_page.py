@@ -101,6 +101,7 @@ def test_every_served_model_answers_with_timings_and_a_screenshot_is_saved(page,
         text = cards.nth(i).inner_text()
         assert "inference" in text and "round trip" in text and "\n7\n" in text
     assert "in-browser inference" in page.text_content("#browser")
+    assert "#" not in page.inner_text("#models")  # no debug label such as "#prediction" on a card
     shot = tmp_path_factory.mktemp("screenshots") / "app.png"
     page.screenshot(path=str(shot), full_page=True)
     print(f"screenshot of the page: {shot}")

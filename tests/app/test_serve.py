@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import httpx
+import numpy as np
 from conftest import BLOCKER, run_cli
 
 NO_TENSORFLOW = "tensorflow,keras,tf2onnx,onnx"  # onnx (the converter's package), not onnxruntime
@@ -63,3 +64,28 @@ def test_a_busy_port_is_one_line_and_exit_2():
         taken.listen()
         result = run_cli("serve", "--port", taken.getsockname()[1])
     assert result.exit_code == 2 and "cannot listen" in result.stderr
+
+
+def test_serve_gives_a_foreign_model_the_contract_options(tmp_path, mnist, monkeypatch):
+    """--input-scale and --normalize reach the served model: its answers follow (x·255/255 − 0.5) / 2 @ W,
+    computed here with numpy, not by the predictor."""
+    from model_builders import WEIGHTS, build_onnx, softmax
+    from starlette.testclient import TestClient
+
+    from edgemnist.app import server
+
+    apps = []
+    monkeypatch.setattr(
+        server, "serve", lambda paths, host, port, say, **contract: apps.append(server.create_app(paths, **contract))
+    )
+    path = build_onnx(tmp_path / "foreign.onnx")
+    result = run_cli("serve", path, "--input-scale", "255", "--normalize", "0.5,2", "--port", "0")
+    assert result.exit_code == 0, result.stderr
+    digits = mnist.x_test[:5]
+    expected = softmax((digits.reshape(5, 784).astype(np.float32) - 0.5) / 2 @ WEIGHTS)
+    with TestClient(apps[0]) as client:
+        contract = client.get("/api/models").json()["models"][0]["contract"]
+        assert (contract["input_scale"], contract["mean"], contract["std"]) == (255.0, 0.5, 2.0)
+        for digit, probabilities in zip(digits, expected):
+            answer = client.post("/api/predict", json={"digit": digit.tolist()}).json()
+            assert np.allclose(answer["probabilities"], probabilities, atol=1e-5)

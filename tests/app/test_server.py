@@ -5,6 +5,7 @@ requests each answered with their own digit's label."""
 from __future__ import annotations
 
 import io
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -43,6 +44,7 @@ def test_models_lists_the_shipped_models_with_their_contracts(client):
     assert catalogue["default"] == catalogue["models"][0]["name"]
     for model in catalogue["models"]:
         assert model["contract"]["layout"] in ("NHWC", "NCHW", "NHW", "flat") and len(model["contract"]["labels"]) == 10
+        assert model["backend"] and model["quantization"] and "path" not in model  # no server path leaks
     browser = catalogue["browser"]
     assert browser["available"] and browser["model"].endswith(".onnx")
     assert client.get(browser["url"]).content[:1] == b"\x08"  # an ONNX protobuf
@@ -168,6 +170,38 @@ def test_the_real_server_refuses_an_oversized_stream_and_keeps_serving(server_ur
         assert http.post("/api/predict", json={"digit": mnist.x_test[0].tolist()}).json()["label"] == str(
             mnist.y_test[0]
         )
+
+
+@pytest.mark.parametrize("framing", ["Content-Length", "chunked"])
+def test_urllib_sending_all_20_mb_reads_the_413_and_the_server_keeps_serving(server_url, mnist, framing):
+    """urllib writes the whole body before it reads a byte: the server must drain it, not reset the connection."""
+    import urllib.error
+    import urllib.request
+
+    body = bytes(20 * 2**20)
+    data = body if framing == "Content-Length" else iter([body[i : i + 2**20] for i in range(0, len(body), 2**20)])
+    request = urllib.request.Request(f"{server_url}/api/predict", data=data, headers={"Content-Type": "image/png"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=60)
+    assert refused.value.code == 413 and "limit" in json.loads(refused.value.read())["error"]
+    digit = json.dumps({"digit": mnist.x_test[0].tolist()}).encode()
+    good = urllib.request.Request(f"{server_url}/api/predict", data=digit, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(good, timeout=60) as answer:
+        assert json.loads(answer.read())["label"] == str(mnist.y_test[0])
+
+
+def test_a_client_waiting_for_100_continue_gets_the_413_before_sending(server_url):
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(server_url)
+    with socket.create_connection((address.hostname, address.port), timeout=30) as sock:
+        sock.sendall(
+            f"POST /api/predict HTTP/1.1\r\nHost: {address.netloc}\r\nContent-Type: image/png\r\n"
+            f"Content-Length: {20 * 2**20}\r\nExpect: 100-continue\r\n\r\n".encode()
+        )
+        status_line = sock.makefile("rb").readline()
+    assert status_line.split()[1] == b"413"
 
 
 def test_50_concurrent_requests_each_get_their_own_answer(server_url, mnist, direct_predictors):

@@ -145,7 +145,7 @@ function showModel(answer) {
 function modelCards() {
   $("models").innerHTML = catalogue.models.map((model) =>
     `<div class="card" data-model="${model.name}"><h3>${model.name}</h3>` +
-    `<div class="meta">${model.backend} ${model.runtime_version} · ${model.quantization}${model.name === catalogue.default ? " · #prediction" : ""}</div>` +
+    `<div class="meta">${model.backend} ${model.runtime_version} · ${model.quantization}</div>` +
     `<div class="result"></div></div>`).join("");
 }
 
