@@ -130,4 +130,9 @@ def look_behind_parity(out: Path, model_path, artifacts: list[Path], data_dir, p
     ]
     progress.say(f"robustness of {len(models)} artifacts under the 15 MNIST-C corruptions")
     report = robustness(models, data_dir=data_dir, cache=default_cache(), progress=progress.indented())
+    for model in report.models:
+        progress.say(
+            f"{Path(model.model).name}: MNIST-C mean {model.mean:.2%}, worst {model.worst} "
+            f"{model.accuracy[model.worst]:.2%}"
+        )
     return explained, write_reports(report, out / "robustness")

@@ -18,6 +18,8 @@ def accuracy_rows(report) -> tuple[list[str], list[list]]:
         [name, report.severities.get(name) or None, *[percent(m.accuracy[name]) for m in report.models]]
         for name in names
     ]
+    rows.append([f"mean of {len(names) - 1} corruptions", None, *[percent(m.mean) for m in report.models]])
+    rows.append(["worst", None, *[f"{m.worst} {percent(m.accuracy[m.worst])}" for m in report.models]])
     return headers, rows
 
 

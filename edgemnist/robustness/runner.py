@@ -30,6 +30,14 @@ class ModelRobustness:
     format: str
     quantization: str
     accuracy: dict  # corruption (and "clean") → accuracy on the corrupted test set
+    mean: float = 0.0  # over the corruptions, clean left out: MNIST-C's headline figure
+    worst: str = ""  # the corruption it reads worst
+
+    def __post_init__(self):
+        corrupted = {name: value for name, value in self.accuracy.items() if name != CLEAN}
+        if corrupted:
+            self.mean = round(float(np.mean(list(corrupted.values()))), 6)
+            self.worst = min(corrupted, key=corrupted.get)
 
 
 @dataclass

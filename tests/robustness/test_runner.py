@@ -46,6 +46,10 @@ def test_cli_reports_every_corruption_and_int8_against_float(artifact_paths, tmp
     assert set(report) >= {"images", "seed", "severities", "models", "differences"}
     assert len(report["severities"]) == 15 and report["images"] == 200
     assert all(len(m["accuracy"]) == 16 for m in report["models"])  # 15 corruptions and clean
+    for m in report["models"]:  # the headline: mean over the 15 (clean left out) and the worst of them
+        corrupted = {k: v for k, v in m["accuracy"].items() if k != "clean"}
+        assert abs(m["mean"] - sum(corrupted.values()) / 15) < 1e-6
+        assert m["worst"] != "clean" and corrupted[m["worst"]] == min(corrupted.values())
     pairs = {(d["int8"].rsplit("/", 1)[-1], d["float"].rsplit("/", 1)[-1]) for d in report["differences"]}
     assert pairs == {("seed_int8.tflite", "seed_float32.tflite"), ("seed_int8.onnx", "seed_float32.onnx")}
     for d in report["differences"]:
@@ -73,5 +77,5 @@ def test_runs_on_a_device_with_only_a_runtime(artifact_paths, tmp_path, data_dir
         "--quiet",
     )
     assert result.returncode == 0, result.stderr
-    assert "canny_edges" in result.stdout
+    assert "canny_edges" in result.stdout and "mean of 15 corruptions" in result.stdout and "worst" in result.stdout
     assert (tmp_path / "out" / "robustness.md").exists() and not (tmp_path / "out" / "robustness.png").exists()
