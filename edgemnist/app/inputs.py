@@ -19,7 +19,6 @@ from ..predict.images import BlankImage, decode_grayscale, to_mnist_digit
 
 MAX_UPLOAD_BYTES = 10 * 2**20  # a phone photo is 2–8 MiB
 DRAIN_LIMIT_BYTES = 64 * 2**20  # an oversized body read and dropped so that its sender reads the 413
-MAX_IMAGE_PIXELS = 50_000_000  # decoded size cap: a small PNG can expand to gigabytes of pixels
 
 
 class ApiError(Exception):
@@ -94,7 +93,7 @@ def digit_from_json(body: bytes) -> np.ndarray:
 def digit_from_image(data: bytes, name: str) -> np.ndarray:
     """Raises BlankImage for an image without ink; ApiError(400) for anything that is not an image."""
     try:
-        return to_mnist_digit(decode_grayscale(io.BytesIO(data), name, MAX_IMAGE_PIXELS))
+        return to_mnist_digit(decode_grayscale(io.BytesIO(data), name))
     except BlankImage:
         raise
     except EdgemnistError as exc:

@@ -4,6 +4,7 @@ aspect ratio, then placed in 28×28 so that the centre of mass sits in the middl
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,9 @@ from ..contract import SIDE
 
 BOX = 20  # MNIST fits each digit into a 20×20 box
 INK_THRESHOLD = 0.25  # share of the strongest ink below which a pixel counts as paper, noise or JPEG ringing
+# What Pillow's decoders raise on a damaged file (found by tests/app/test_fuzz_images.py): not only OSError.
+DAMAGED_IMAGE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, TypeError, struct.error)
+MAX_IMAGE_PIXELS = 50_000_000  # a 50 MP phone photo fits; a small PNG can claim gigabytes of pixels
 
 
 class BlankImage(EdgemnistError):
@@ -21,18 +25,21 @@ class BlankImage(EdgemnistError):
 
 
 def read_grayscale(path) -> np.ndarray:
+    """A file object, not a name: Pillow then decodes a file exactly as it decodes the same bytes uploaded to the
+    app (given a name, it memory-maps raw images and reads some damaged ones differently)."""
     path = require_file(path, "image")
-    return decode_grayscale(path, str(path))
+    with open(path, "rb") as file:
+        return decode_grayscale(file, str(path))
 
 
-def decode_grayscale(source, name: str, max_pixels: int | None = None) -> np.ndarray:
+def decode_grayscale(source, name: str, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
     """An image file (a path, or a binary file object such as an upload) → float32 grayscale; errors name
-    ``name``. ``max_pixels`` refuses larger images before decoding them (a server's guard against bombs)."""
+    ``name``. Images over ``max_pixels`` are refused before they are decoded (decompression bombs)."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(source) as image:
-            if max_pixels and image.width * image.height > max_pixels:
+            if image.width * image.height > max_pixels:
                 raise EdgemnistError(
                     f"{name} is too large: {image.width}×{image.height} pixels (at most {max_pixels:,})"
                 )
@@ -41,9 +48,11 @@ def decode_grayscale(source, name: str, max_pixels: int | None = None) -> np.nda
                 background = Image.new("RGBA", image.size, "white")  # transparent paper is white paper
                 image = Image.alpha_composite(background, image.convert("RGBA"))
             return np.asarray(image.convert("L"), dtype=np.float32)
+    except Image.DecompressionBombError:  # Pillow's own guard, which fires before ours beyond twice its limit
+        raise EdgemnistError(f"{name} is too large: over {max_pixels:,} pixels") from None
     except UnidentifiedImageError:
         raise EdgemnistError(f"{name} is not an image Pillow can read (PNG, JPEG, BMP, GIF, TIFF, WebP…)") from None
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+    except DAMAGED_IMAGE_ERRORS as exc:
         raise EdgemnistError(f"{name} is a damaged image ({first_line(exc)})") from exc
 
 
@@ -91,9 +100,9 @@ def load_digit_image(path) -> np.ndarray:
     """An image file → a 28×28 uint8 digit ready for any Predictor; an error names the file."""
     try:
         return to_mnist_digit(read_grayscale(Path(path)))
-    except EdgemnistError as exc:
+    except EdgemnistError as exc:  # the same kind of error (a BlankImage stays one), naming the file
         message = str(exc)
-        raise EdgemnistError(message if str(path) in message else f"{path}: {message}") from None
+        raise type(exc)(message if str(path) in message else f"{path}: {message}") from None
 
 
 def load_digit_images(paths) -> np.ndarray:
