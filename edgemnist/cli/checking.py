@@ -19,6 +19,7 @@ from .options import (
     limit_option,
     progress_for,
     quiet_option,
+    result_json,
     threads_option,
 )
 
@@ -26,14 +27,15 @@ from .options import (
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, metavar="[MODEL] IMAGE...")
 @click.option("--top-k", type=click.IntRange(1, 10), default=1, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per image (path, label, probabilities).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per image (path, label, probabilities).")
+@json_file_option
 @threads_option()
 @backend_option
 @contract_options
-def predict(paths, top_k, as_json, threads, backend, input_scale, normalize):
+def predict(paths, top_k, as_json, json_path, threads, backend, input_scale, normalize):
     """Classify photos or scans of digits (PNG, JPEG, BMP, … any size).
 
-    MODEL is any .keras, .tflite or .onnx file; without it the shipped edge model is used.
+    MODEL is any .keras, .tflite or .onnx file; without it the shipped default model (mcu, int8) is used.
     Give - as IMAGE to read image paths from stdin, one per line. Every readable image is
     reported; unreadable ones are named on stderr and the exit code is then 2.
 
@@ -42,26 +44,24 @@ def predict(paths, top_k, as_json, threads, backend, input_scale, normalize):
       edgemnist predict export/seed_int8.tflite digit.png
       ls photos/*.jpg | edgemnist predict model.onnx - --json
     """
+    from ..common.files import write_json
+    from ..common.render import prediction_text
     from ..predict.files import predict_files, split_model_and_images
 
     model, images = split_model_and_images(paths, sys.stdin)
     results, unreadable = predict_files(
         model, images, top_k, threads, backend=backend, **contract_kwargs(input_scale, normalize)
     )
+    if json_path:
+        write_json(json_path, result_json(results))  # a list: one object per image, as --json prints them
     for r in results:
-        if as_json:
-            click.echo(
-                json.dumps(
-                    {"path": r.path, "label": r.label, "confidence": r.confidence, "probabilities": r.probabilities}
-                )
-            )
-        else:
-            others = "  ".join(f"{label}: {p:.3f}" for label, p in r.top_k[1:])
-            click.echo(f"{r.path}: {r.label} ({r.confidence:.1%})" + (f"  next: {others}" if others else ""))
-    for problem in unreadable:
+        click.echo(json.dumps(result_json(r)) if as_json else prediction_text(r))
+    for problem in unreadable if len(images) > 1 else []:
         click.echo(f"error: {problem}", err=True)
     if unreadable:
-        raise EdgemnistError(f"{len(unreadable)} of {len(images)} images could not be read")
+        raise EdgemnistError(
+            unreadable[0] if len(images) == 1 else f"{len(unreadable)} of {len(images)} images could not be read"
+        )
 
 
 @cli.command()

@@ -9,7 +9,8 @@ from .options import (
     TEST_IMAGES,
     calibration_option,
     data_option,
-    echo_json,
+    emit_result,
+    json_options,
     limit_option,
     progress_for,
     quiet_option,
@@ -40,11 +41,11 @@ from .options import (
     default=None,
     help="Folder for the corrupted test sets (default: ~/.cache/edgemnist/mnist-c).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of tables.")
+@json_options
 @threads_option()
 @quiet_option
 @data_option
-def robustness(models, severity, limit, seed, out, cache, as_json, threads, quiet, data_dir):
+def robustness(models, severity, limit, seed, out, cache, as_json, json_path, threads, quiet, data_dir):
     """Accuracy of each MODEL under the 15 MNIST-C corruptions, and each int8 model against its float32 model.
 
     An int8 model is compared with the float32 model of the same architecture given beside it (the same
@@ -69,11 +70,7 @@ def robustness(models, severity, limit, seed, out, cache, as_json, threads, quie
         progress=progress_for(quiet),
     )
     files = write_reports(report, out)
-    if as_json:
-        echo_json(report.to_dict())
-    else:
-        click.echo(robustness_text(report))
-        click.echo("reports: " + ", ".join(files.values()))
+    emit_result(report, as_json, json_path, lambda r: f"{robustness_text(r)}\nreports: {', '.join(files.values())}")
 
 
 @cli.command()
@@ -95,11 +92,11 @@ def robustness(models, severity, limit, seed, out, cache, as_json, threads, quie
     help="Test digits the per-layer debugger runs.",
 )
 @calibration_option
-@click.option("--json", "as_json", is_flag=True, help="Print explain.json instead of the summary.")
+@json_options
 @threads_option()
 @quiet_option
 @data_option
-def explain(reference, candidate, out, limit, debug_images, calibration, as_json, threads, quiet, data_dir):
+def explain(reference, candidate, out, limit, debug_images, calibration, as_json, json_path, threads, quiet, data_dir):
     """Why CANDIDATE (e.g. an int8 export) answers differently from REFERENCE.
 
     Per-layer quantization error in execution order (SQNR, RMSE in quantization steps, scale) naming the first
@@ -117,4 +114,4 @@ def explain(reference, candidate, out, limit, debug_images, calibration, as_json
     explanation = run_explain(
         reference, candidate, out, data_dir, limit, debug_images, calibration, threads, progress_for(quiet)
     )
-    echo_json(explanation.to_dict()) if as_json else click.echo(explain_text(explanation))
+    emit_result(explanation, as_json, json_path, explain_text)

@@ -11,8 +11,9 @@ from .options import (
     contract_kwargs,
     contract_options,
     data_option,
-    echo_json,
+    emit_result,
     json_file_option,
+    json_options,
     parse_int_list,
     progress_for,
     quiet_option,
@@ -158,13 +159,13 @@ def bench(
 
 @cli.command()
 @click.argument("model", type=click.Path())
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_options
 @click.option(
     "--measure",
     is_flag=True,
     help="Also find the arena the real TFLite Micro interpreter needs (TFLite models; needs edgemnist[tflm]).",
 )
-def inspect(model, as_json, measure):
+def inspect(model, as_json, json_path, measure):
     """Parameters, MACs, weight bytes and activation RAM of MODEL, per layer and in total.
 
     For a TFLite model the arena is what TensorFlow Lite Micro needs: its planned activations plus its
@@ -178,32 +179,51 @@ def inspect(model, as_json, measure):
     from ..common.render import inspection_text
     from ..inspect import inspect_model
 
-    result = inspect_model(model, measure=measure)
-    echo_json(result.to_dict()) if as_json else click.echo(inspection_text(result))
+    emit_result(inspect_model(model, measure=measure), as_json, json_path, inspection_text)
 
 
 @cli.command()
-def models():
+@json_options
+def models(as_json, json_path):
     """List the pretrained models shipped in the package, with accuracy and size.
 
     \b
     Example:
       edgemnist models
     """
-    from ..common.render import human_bytes, text_table
+    from ..common.render import shipped_models_text
     from ..pretrained import pretrained_dir, shipped_manifest
 
-    rows = [
-        [
-            m["file"],
-            m["arch"],
-            m["format"],
-            m["quantization"],
-            f"{m['accuracy']:.2%}",
-            human_bytes(m["size_bytes"]),
-            m["parameters"],
-        ]
-        for m in shipped_manifest()["models"]
-    ]
-    click.echo(text_table(["model", "arch", "format", "quant", "accuracy", "size", "params"], rows))
-    click.echo(f"in {pretrained_dir()}")
+    shipped = {"folder": str(pretrained_dir()), "models": shipped_manifest()["models"]}
+    emit_result(shipped, as_json, json_path, shipped_models_text)
+
+
+@cli.group()
+def emulate():
+    """Emulated CPUs for --on qemu:CPU (bench, evaluate, parity)."""
+
+
+@emulate.command("setup")
+@click.argument("arch", type=click.Choice(["aarch64"]))
+@click.option(
+    "--root",
+    "given_root",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Use this arm64 Debian bookworm root (e.g. exported from a container image) instead of debootstrap.",
+)
+@quiet_option
+def emulate_setup(arch, given_root, quiet):
+    """Make the arm64 root (Debian, a venv with the aarch64 runtimes and this edgemnist) in ~/.cache/edgemnist.
+
+    Needs root rights, qemu-user, qemu-user-static, binfmt_misc and debootstrap; reused once made. x86 CPUs
+    (qemu:haswell) need no setup: they run this machine's own Python.
+
+    \b
+    Example:
+      sudo edgemnist emulate setup aarch64 && edgemnist evaluate m.tflite --on qemu:cortex-a72
+    """
+    from ..emulate import setup_aarch64
+
+    root = setup_aarch64(given_root, progress_for(quiet))
+    click.echo(f"arm64 root ready: {root}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -109,8 +110,34 @@ json_file_option = click.option(
     "json_path",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Also write the results as JSON to this file (--json, where a command has it, prints JSON).",
+    help="Also write the result as JSON to this file.",
 )
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON instead of text.")
+
+
+def json_options(func):
+    """--json prints the result as JSON, --json-file F writes it: the same two words in every command."""
+    return json_option(json_file_option(func))
+
+
+def result_json(result):
+    """A result dataclass (or a list of them) as JSON-ready data, by ``dataclasses.asdict``."""
+    if isinstance(result, list):
+        return [result_json(item) for item in result]
+    return dataclasses.asdict(result) if dataclasses.is_dataclass(result) else result
+
+
+def emit_result(result, as_json: bool, json_path, text) -> None:
+    """Write the JSON file if asked, then print JSON (--json) or the text view ``text(result)``."""
+    from ..common.files import write_json
+
+    data = result_json(result)
+    if json_path:
+        write_json(json_path, data)
+    if as_json:
+        echo_json(data)
+    else:
+        click.echo(text(result))
 
 
 def threads_option(default=None):
@@ -147,7 +174,7 @@ def parse_normalize(ctx, param, value):
 
 
 def contract_options(func):
-    """What cannot be read from a foreign model: shared by predict, evaluate, parity and bench."""
+    """What cannot be read from a foreign model: shared by predict, evaluate, parity, bench and serve."""
     func = click.option(
         "--normalize",
         callback=parse_normalize,

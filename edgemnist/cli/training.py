@@ -12,6 +12,8 @@ from .options import (
     TRAINING_IMAGES,
     calibration_option,
     data_option,
+    emit_result,
+    json_options,
     parse_int_list,
     progress_for,
     quiet_option,
@@ -51,22 +53,21 @@ from .options import (
     default=None,
     help="Train on the first N training images only (quick tries).",
 )
+@json_options
 @quiet_option
 @data_option
-def train(arch, epochs, batch_size, seed, out, train_limit, quiet, data_dir):
+def train(arch, epochs, batch_size, seed, out, train_limit, as_json, json_path, quiet, data_dir):
     """Train an architecture on MNIST and write OUT/<arch>.keras and OUT/metrics.json.
 
     \b
     Example:
       edgemnist train --arch seed --epochs 10 --out models
     """
+    from ..common.render import train_text
     from ..train import train as run_training
 
     result = run_training(arch, epochs, batch_size, seed, out, data_dir, train_limit, progress=progress_for(quiet))
-    click.echo(
-        f"{result.arch}: test accuracy {result.test_accuracy:.2%} after {result.epochs} epochs "
-        f"({result.parameters:,} parameters, {result.wall_time_s:.0f} s) → {result.model_path}"
-    )
+    emit_result(result, as_json, json_path, train_text)
 
 
 @cli.command()
@@ -91,9 +92,10 @@ def train(arch, epochs, batch_size, seed, out, train_limit, quiet, data_dir):
 @click.option("--out", type=click.Path(file_okay=False), default="export", show_default=True)
 @calibration_option
 @click.option("--no-validate", is_flag=True, help="Skip the comparison with the Keras model.")
+@json_options
 @quiet_option
 @data_option
-def export(model, formats, quantize, out, calibration, no_validate, quiet, data_dir):
+def export(model, formats, quantize, out, calibration, no_validate, as_json, json_path, quiet, data_dir):
     """Export MODEL (default: the newest trained .keras here) to TFLite, ONNX or C, validated.
 
     \b
@@ -116,7 +118,7 @@ def export(model, formats, quantize, out, calibration, no_validate, quiet, data_
         data_dir,
         progress=progress_for(quiet),
     )
-    click.echo(export_text(report))
+    emit_result(report, as_json, json_path, export_text)
     if report.failed:
         raise ValidationFailed(
             f"{len(report.failed)} artifact(s) failed validation: " + ", ".join(a.file for a in report.failed)
@@ -140,9 +142,10 @@ def export(model, formats, quantize, out, calibration, no_validate, quiet, data_
 )
 @threads_option(default=1)
 @runs_option
+@json_options
 @quiet_option
 @data_option
-def pipeline(out, arch, epochs, seed, batches, threads, runs, quiet, data_dir):
+def pipeline(out, arch, epochs, seed, batches, threads, runs, as_json, json_path, quiet, data_dir):
     """Train, export every format, check parity and benchmark: the whole job in one command.
 
     \b
@@ -153,6 +156,6 @@ def pipeline(out, arch, epochs, seed, batches, threads, runs, quiet, data_dir):
     from ..pipeline import run_pipeline
 
     result = run_pipeline(out, arch, epochs, seed, batches, threads, runs, data_dir, progress=progress_for(quiet))
-    click.echo(pipeline_text(result))
+    emit_result(result, as_json, json_path, pipeline_text)
     if not result.parity_passed or any(a.passed is False for a in result.artifacts):
         raise ValidationFailed("an artifact failed validation or parity; see parity.json")

@@ -181,3 +181,34 @@ def pipeline_text(result) -> str:
     if result.robustness:
         lines.append("robustness: " + ", ".join(result.robustness.values()))
     return "\n".join(lines)
+
+
+def train_text(result) -> str:
+    return (
+        f"{result.arch}: test accuracy {result.test_accuracy:.2%} after {result.epochs} epochs "
+        f"({result.parameters:,} parameters, {result.wall_time_s:.0f} s) → {result.model_path}"
+    )
+
+
+def prediction_text(prediction) -> str:
+    others = "  ".join(f"{label}: {p:.3f}" for label, p in prediction.top_k[1:])
+    return f"{prediction.path}: {prediction.label} ({prediction.confidence:.1%})" + (
+        f"  next: {others}" if others else ""
+    )
+
+
+def shipped_models_text(shipped: dict) -> str:
+    rows = [
+        [
+            m["file"],
+            m["arch"],
+            m["format"],
+            m["quantization"],
+            f"{m['accuracy']:.2%}",
+            human_bytes(m["size_bytes"]),
+            m["parameters"],
+        ]
+        for m in shipped["models"]
+    ]
+    table = text_table(["model", "arch", "format", "quant", "accuracy", "size", "params"], rows)
+    return f"{table}\nin {shipped['folder']}"

@@ -59,7 +59,8 @@ def predict_files(
 
 def split_model_and_images(paths, stdin=None) -> tuple[str, list[str]]:
     """``[MODEL] IMAGE...`` → (model, images): the first path is the model when its name or content says so,
-    else the shipped edge model is used; a lone ``-`` reads image paths from ``stdin``, one per line."""
+    else the shipped default model (``pretrained.DEFAULT_ARCH``, mcu) is used; a lone ``-`` reads image paths
+    from ``stdin``, one per line."""
     from ..pretrained import default_model
 
     first = paths[0]

@@ -27,3 +27,24 @@ def test_a_blank_image_error_names_its_file(tmp_path):
     Image.new("L", (40, 40), 255).save(blank)
     result = run_cli("predict", blank)
     assert result.exit_code == 2 and "blank.png" in result.stderr and "blank" in result.stderr
+    assert result.stderr.count("\n") == 1  # one image, one line
+
+
+def test_json_file_holds_what_json_prints_one_object_per_image(tmp_path, digit_png, mnist):
+    from PIL import Image
+
+    second = tmp_path / "seven.png"
+    Image.fromarray(mnist.x_test[0]).save(second)
+    written = tmp_path / "predictions.json"
+    result = run_cli("predict", digit_png, second, "--json", "--json-file", written, "--top-k", 2)
+    assert result.exit_code == 0
+    printed = [json.loads(line) for line in result.stdout.splitlines()]
+    assert json.loads(written.read_text()) == printed
+    assert [(p["label"], len(p["top_k"]), len(p["probabilities"])) for p in printed] == [("9", 2, 10), ("7", 2, 10)]
+
+
+def test_the_help_names_the_default_model():
+    from edgemnist.pretrained import DEFAULT_ARCH
+
+    result = run_cli("predict", "--help")
+    assert f"default model ({DEFAULT_ARCH}" in result.output and "edge model" not in result.output
