@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..common.deps import import_optional
-from ..common.files import atomic_path, write_text
+from ..common.files import write_text
+from ..common.plotting import pyplot, save_figure
 from ..common.render import human_bytes, markdown_table, text_table
 
 # MACs per digit beside the latency: what a micro-controller's time follows, even where a desktop core disagrees.
@@ -246,10 +246,7 @@ def write_markdown(report, path, title="edgemnist benchmark"):
 
 def write_plot(report, path):
     """Latency per model and batch (log scale), and accuracy against file size."""
-    matplotlib = import_optional("matplotlib", "plot")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     rows = [row for row in report.rows if not row.error]
     batches = report.settings["batches"]
     figure, (latency_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(13, 5))
@@ -281,7 +278,5 @@ def write_plot(report, path):
     accuracy_axes.set_ylabel("MNIST test accuracy (%)")
     accuracy_axes.set_title("Accuracy vs size")
     figure.tight_layout()
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, dpi=110, format="png")
-    plt.close(figure)
+    save_figure(figure, path)
     return path

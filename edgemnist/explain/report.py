@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..common.deps import import_optional
-from ..common.files import atomic_path, ensure_dir, write_json, write_text
+from ..common.files import ensure_dir, write_json, write_text
+from ..common.plotting import pyplot, save_figure
 from ..common.render import markdown_table, percent, text_table
 
 GALLERY_MAX = 60  # digits in the gallery; the JSON lists every disagreement
@@ -131,21 +131,6 @@ def markdown(explanation) -> str:
     return "\n".join(parts)
 
 
-def pyplot():
-    matplotlib = import_optional("matplotlib", "plot")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save(fig, path) -> Path:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    pyplot().close(fig)
-    return Path(path)
-
-
 def write_gallery(explanation, digits: np.ndarray, path) -> Path:
     """Each disagreeing digit with its label, the reference's and the candidate's answer and confidence."""
     plt = pyplot()
@@ -170,7 +155,7 @@ def write_gallery(explanation, digits: np.ndarray, path) -> Path:
         fontsize=9,
     )
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))  # room for the title above the first row
-    return save(fig, path)
+    return save_figure(fig, path, dpi=100)
 
 
 def write_histogram(explanation, path) -> Path:
@@ -185,7 +170,7 @@ def write_histogram(explanation, path) -> Path:
     ax.set_ylabel("digits")
     ax.set_title(quantile_text(explanation), fontsize=8)
     fig.tight_layout()
-    return save(fig, path)
+    return save_figure(fig, path, dpi=100)
 
 
 def write_reports(explanation, out, digits: np.ndarray) -> dict:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..common.deps import import_optional
-from ..common.files import atomic_path, write_text
+from ..common.files import write_text
+from ..common.plotting import pyplot, save_figure
 from ..common.render import markdown_table, percent, text_table
 
 SIGNIFICANT = 0.05
@@ -102,10 +102,9 @@ def write_markdown(report, path, title: str = "Robustness under MNIST-C corrupti
 
 def write_heatmap(report, path) -> Path:
     """Accuracy per corruption (rows) × model (columns), the value written in each cell."""
-    matplotlib = import_optional("matplotlib", "plot")
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
+
+    plt = pyplot()
 
     names = list(report.models[0].accuracy)
     grid = np.array([[m.accuracy[n] * 100 for m in report.models] for n in names])
@@ -120,10 +119,7 @@ def write_heatmap(report, path) -> Path:
     fig.colorbar(image, ax=ax, label="accuracy (%)")
     ax.set_title(f"MNIST-C accuracy, {report.images} test digits")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def write_reports(report, out) -> dict:
