@@ -89,6 +89,11 @@ def sha256_file(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
+def cache_dir(name: str) -> Path:
+    """edgemnist's cache folder ``name``: ``$XDG_CACHE_HOME/edgemnist/name``, else ``~/.cache/edgemnist/name``."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "edgemnist" / name
+
+
 def require_file(path: str | os.PathLike, what: str = "file") -> Path:
     """Refuse a missing path or a directory with one clear line."""
     p = Path(path)

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..common.files import ensure_dir, write_bytes
+from ..common.files import cache_dir, ensure_dir, write_bytes
 from ..common.progress import SILENT, Progress
 from ..data import load_mnist
 from .corruptions import CORRUPTIONS, VERSION
@@ -68,7 +67,7 @@ class RobustnessReport:
 
 
 def default_cache() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "edgemnist" / "mnist-c"
+    return cache_dir("mnist-c")
 
 
 def corrupted_set(name: str, digits: np.ndarray, severity: int | None, seed: int, cache: Path | None) -> np.ndarray:
