@@ -12,6 +12,14 @@ Dequantize/Transpose/Quantize nodes, and the int8 seed CNN was slower than float
 pooling runs in uint8. A 3×3 convolution over one channel has dot products 9 long, too short for the integer
 GEMM kernels (QLinearConv: 809 µs of a 1,128 µs batch of 64; the float NCHWc convolution: 173 µs), and holds a
 few hundred weights.
+
+Weights are 7-bit (``reduce_range``: int8 in [-64, 64]) so that U8S8 is exact on every x86. Without VNNI (AVX2,
+AVX-512 before Cascade Lake) ONNX Runtime multiplies with VPMADDUBSW, which adds two u8·s8 products into an int16
+and saturates: 255·127·2 overflows it, 255·64·2 = 32,640 does not. With full-range weights the seed CNN's first
+dense layer saturated on an emulated Haswell and read 5 of the 10,000 test digits differently from an AVX-512 VNNI
+host (benchmarks/RESULTS.md, "int8 ONNX on x86 without VNNI"). ONNX Runtime still picks the same U8S8 kernels,
+so the latency stays; int8 activations (S8S8) left the pooling in float (above), and a session option
+(``session.x64quantprecision``) would have to be set by every user.
 """
 
 from __future__ import annotations
@@ -90,6 +98,7 @@ def quantize_to_int8_onnx(job: ExportJob, float_proto):
             activation_type=quantization.QuantType.QUInt8,  # U8S8, see the module's docstring
             weight_type=quantization.QuantType.QInt8,
             per_channel=True,
+            reduce_range=True,  # 7-bit weights: no int16 saturation on AVX2, see the module's docstring
             calibrate_method=quantization.CalibrationMethod.MinMax,
             nodes_to_exclude=single_channel_convolutions(onnx.load(prepared_path)),
         )
