@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from edgemnist.common.files import write_json
+from edgemnist.common.render import markdown_table
 from edgemnist.export.runner import export
 from edgemnist.inspect import inspect_model
 from edgemnist.models import ARCHITECTURES, architecture, conv_bn_relu
@@ -114,11 +115,9 @@ def measure(arch: str, out: Path, data_dir: str | None) -> dict:
 
 def markdown(rows: list[dict]) -> str:
     seed_s = next((r["train_s"] for r in rows if r["arch"] == "seed"), None)
-    lines = [
-        "| candidate | epochs × batch | train s (× seed) | load avg before/after | Keras acc | int8 acc | params | "
-        "MACs | file | TFLM arena |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
+    headers = ["candidate", "epochs × batch", "train s (× seed)", "load avg before/after", "Keras acc", "int8 acc"]
+    headers += ["params", "MACs", "file", "TFLM arena"]
+    table = []
     for r in rows:
         ratio = f" ({r['train_s'] / seed_s:.2f}×)" if seed_s else ""
         cells = [
@@ -138,8 +137,8 @@ def markdown(rows: list[dict]) -> str:
             ]
         else:
             cells += ["-"] * 5
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        table.append(cells)
+    return markdown_table(headers, table)
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from edgemnist.bench.report import markdown_report, write_plot
 from edgemnist.bench.runner import bench
 from edgemnist.common.files import write_json
 from edgemnist.common.progress import TerminalProgress
-from edgemnist.common.render import human_bytes
+from edgemnist.common.render import human_bytes, markdown_table
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -39,13 +39,12 @@ def run_models(run: Path) -> tuple[Path, list[Path]]:
 
 
 def headline(report) -> list[str]:
-    lines = []
-    for row in report.rows:
-        ratio = row.bare_ratio(1)
-        if row.error or row.backend == "keras":
-            continue
-        lines.append(f"| {row.name} | {row.p50(1)} | {ratio} | {row.accuracy:.2%} | {human_bytes(row.file_bytes)} |")
-    return ["| artifact | p50 µs, batch 1 | predictor / bare | accuracy | size |", "|---|---:|---:|---:|---:|", *lines]
+    rows = [
+        [row.name, row.p50(1), row.bare_ratio(1), f"{row.accuracy:.2%}", human_bytes(row.file_bytes)]
+        for row in report.rows
+        if not row.error and row.backend != "keras"
+    ]
+    return markdown_table(["artifact", "p50 µs, batch 1", "predictor / bare", "accuracy", "size"], rows).splitlines()
 
 
 def main() -> None:

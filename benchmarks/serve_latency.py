@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edgemnist.common.render import markdown_table
 from edgemnist.data import load_mnist
 from edgemnist.predict import load
 from edgemnist.pretrained import default_model
@@ -200,27 +201,43 @@ def section(model: Path, alone: dict, served: list[dict], rps: float, browser: d
         "`server_us` (body read to answer made: JSON parsing, the thread-pool hop, the predictor call, the answer's "
         "numbers); *inference* is the predictor call inside the server.",
         "",
-        "| measured | p50 µs | p99 µs | requests/s |",
-        "|---|---:|---:|---:|",
-        f"| predictor call alone (`predict_proba`, same process) | {alone['p50']:,.1f} | {alone['p99']:,.1f} | – |",
+    ]
+    table = [
+        ["predictor call alone (`predict_proba`, same process)", f"{alone['p50']:,.1f}", f"{alone['p99']:,.1f}", "–"]
     ]
     for run in served:
-        lines += [
-            f"| round trip, {run['client']} client | {run['round_trip']['p50']:,.1f} | "
-            f"{run['round_trip']['p99']:,.1f} | {run['requests_per_s']:,.0f} |",
-            f"| — in server ({run['client']} run) | {run['in_server']['p50']:,.1f} | {run['in_server']['p99']:,.1f} | "
-            "|",
-            f"| — inference in server ({run['client']} run) | {run['inference']['p50']:,.1f} | "
-            f"{run['inference']['p99']:,.1f} | |",
+        table += [
+            [
+                f"round trip, {run['client']} client",
+                f"{run['round_trip']['p50']:,.1f}",
+                f"{run['round_trip']['p99']:,.1f}",
+                f"{run['requests_per_s']:,.0f}",
+            ],
+            [
+                f"— in server ({run['client']} run)",
+                f"{run['in_server']['p50']:,.1f}",
+                f"{run['in_server']['p99']:,.1f}",
+                "",
+            ],
+            [
+                f"— inference in server ({run['client']} run)",
+                f"{run['inference']['p50']:,.1f}",
+                f"{run['inference']['p99']:,.1f}",
+                "",
+            ],
         ]
-    lines += [
-        f"| 16 clients at once (http.client threads), throughput | | | {rps:,.0f} |",
-        f"| in the browser: {browser['model']} on {browser['runtime']} (wasm, 1 thread), Chromium "
-        f"{browser['chromium']}, "
-        f"`session.run` with the page's encode and decode, per call over groups of 10 (mean {browser['mean']:,.1f} "
-        f"µs) | {browser['p50']:,.1f} | {browser['p99']:,.1f} | – |",
-        "",
+    table += [
+        ["16 clients at once (http.client threads), throughput", "", "", f"{rps:,.0f}"],
+        [
+            f"in the browser: {browser['model']} on {browser['runtime']} (wasm, 1 thread), Chromium "
+            f"{browser['chromium']}, `session.run` with the page's encode and decode, per call over groups of 10 "
+            f"(mean {browser['mean']:,.1f} µs)",
+            f"{browser['p50']:,.1f}",
+            f"{browser['p99']:,.1f}",
+            "–",
+        ],
     ]
+    lines += [markdown_table(["measured", "p50 µs", "p99 µs", "requests/s"], table), ""]
     best = min(served, key=lambda run: run["round_trip"]["p50"])
     added = best["round_trip"]["p50"] - alone["p50"]
     in_app = best["in_server"]["p50"] - best["inference"]["p50"]

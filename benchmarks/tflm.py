@@ -17,6 +17,7 @@ import sys
 import numpy as np
 
 from edgemnist.bench.timing import measure
+from edgemnist.common.render import markdown_table
 from edgemnist.inspect import inspect_model
 from edgemnist.parity import Tolerance, parity
 from edgemnist.predict import load
@@ -61,9 +62,7 @@ def row(path) -> list:
 def main(paths) -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {0})
-    lines = ["| " + " | ".join(HEADERS) + " |", "|---" + "|---:" * (len(HEADERS) - 1) + "|"]
-    lines += ["| " + " | ".join(map(str, row(path))) + " |" for path in paths]
-    print("\n".join(lines))
+    print(markdown_table(HEADERS, [row(path) for path in paths]))
     print(f"\nload average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores while measuring")
 
 
