@@ -37,6 +37,7 @@ class Evaluation:
     per_class: list
     confusion: list  # confusion[true][predicted]
     confident_mistakes: list
+    target: dict | None = None  # with --on: where it ran (name, guest_arch, cpu_model, python, versions)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -109,11 +110,31 @@ def evaluate_model(
     threads=None,
     progress: Progress = SILENT,
     backend: str | None = None,
+    on: str | None = None,
     **contract,
 ) -> Evaluation:
-    """Load ``path`` with whichever runtime its format needs (or ``backend``) and score it on the MNIST test set."""
+    """Load ``path`` with whichever runtime its format needs (or ``backend``) and score it on the MNIST test set;
+    ``on`` names a target (``qemu:cortex-a72``, ``pi@host``) to run it there instead of here."""
+    mnist = load_mnist(data_dir)
+    images, labels = mnist.x_test[:limit], mnist.y_test[:limit]
+    if on:
+        return evaluate_on(on, path, images, labels, threads, backend, contract, progress)
     from .predict import load
 
-    predictor = load(path, threads=threads, backend=backend, **contract)
-    mnist = load_mnist(data_dir)
-    return evaluate(predictor, mnist.x_test[:limit], mnist.y_test[:limit], progress=progress)
+    return evaluate(load(path, threads=threads, backend=backend, **contract), images, labels, progress=progress)
+
+
+def evaluate_on(on: str, path, images, labels, threads, backend, contract: dict, progress: Progress) -> Evaluation:
+    from .targets import resolve
+    from .targets.worker import predictions
+
+    target = resolve(on)
+    progress.say(f"evaluating {path} on {target.name} ({len(labels)} digits)")
+    found = predictions(target, path, images, threads, backend, contract)
+    return Evaluation(
+        model=str(path),
+        backend=found.description["backend"],
+        quantization=found.description["quantization"],
+        **score(found.probabilities, labels),
+        target=found.target,
+    )

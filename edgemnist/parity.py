@@ -64,6 +64,8 @@ class Comparison:
     disagreements: list = field(default_factory=list)  # test indices where top-1 differs
     passed: bool = True
     failures: list = field(default_factory=list)
+    target: dict | None = None  # with --on: where the candidate ran (name, guest_arch, cpu_model, python, versions)
+    elsewhere: list = field(default_factory=list)  # the same check on other CPUs (export validation: qemu:haswell)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -109,12 +111,15 @@ def parity(
     threads=None,
     progress: Progress = SILENT,
     backend: str | None = None,
+    on: str | None = None,
     **contract,
 ):
     """Run the test set through the reference and each candidate; one Comparison per candidate.
 
     ``backend`` runs the candidates (not the reference) with that runtime: ``parity(m, [m], t, backend="tflm")``
-    compares TFLite Micro with LiteRT on the same file, held to ``TFLM_MAX_LSB`` unless ``tolerance`` says."""
+    compares TFLite Micro with LiteRT on the same file, held to ``TFLM_MAX_LSB`` unless ``tolerance`` says.
+    ``on`` runs the candidates on that target and the reference here: ``parity(m, [m], t, on="qemu:cortex-a72")``
+    asks whether a Pi 4 reads what this machine reads."""
     from .predict import load
     from .predict.base import predict_all
 
@@ -124,11 +129,37 @@ def parity(
         load(reference_path, threads=threads, **contract), images, progress, f"{reference_path}"
     )
     tolerance = tolerance.for_backend(backend)
+    run_candidate = candidate_on(on, threads, backend, contract, progress) if on else None
     results = []
     for path in candidate_paths:
-        candidate = load(path, threads=threads, backend=backend, **contract)
-        probs = predict_all(candidate, images, progress, f"{path}")
-        scale = candidate.contract.output_quant_scale if candidate.contract.output_dtype in ("int8", "uint8") else None
+        if run_candidate:
+            probs, scale, where = run_candidate(path, images)
+        else:
+            candidate = load(path, threads=threads, backend=backend, **contract)
+            probs, scale, where = predict_all(candidate, images, progress, f"{path}"), output_step(candidate), None
         label = f"{path} ({backend})" if backend else str(path)
-        results.append(compare(probs, reference_probs, labels, tolerance, label, str(reference_path), scale))
+        comparison = compare(probs, reference_probs, labels, tolerance, label, str(reference_path), scale)
+        comparison.target = where
+        results.append(comparison)
     return results
+
+
+def output_step(predictor) -> float | None:
+    """The output's quantization step for an int8/uint8 output, else None."""
+    contract = predictor.contract
+    return contract.output_quant_scale if contract.output_dtype in ("int8", "uint8") else None
+
+
+def candidate_on(on: str, threads, backend, contract: dict, progress: Progress):
+    """A function running one candidate on the target ``on``: path, digits → (probabilities, output step, target)."""
+    from .targets import resolve
+    from .targets.worker import predictions
+
+    target = resolve(on)
+
+    def run(path, images):
+        progress.say(f"{path} on {target.name} ({len(images)} digits)")
+        found = predictions(target, path, images, threads, backend, contract)
+        return found.probabilities, found.description.get("output_scale"), found.target
+
+    return run

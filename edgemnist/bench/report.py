@@ -74,6 +74,31 @@ def baseline_rows(report) -> list[list]:
 BASELINE_HEADERS = ["model", "batch", "bare runtime call", "p50 µs", "p99 µs", "predictor / bare"]
 
 
+INSTRUCTION_HEADERS = ["model", "batch", "guest instructions / call", "per digit", "bare runtime call / call"]
+# Why the emulated figures are counts, not times: said wherever they are shown.
+INSTRUCTIONS_NOTE = (
+    "guest instructions per call, counted by a QEMU TCG plugin on the emulated CPU's instruction stream; not a "
+    "latency: every instruction weighs the same, while a real core's time also depends on its pipeline, caches, "
+    "memory and clock"
+)
+
+
+def instruction_rows(report) -> list[list]:
+    """Under emulation: guest instructions per call and per digit (QEMU's count), never µs."""
+    return [
+        [
+            row.label,
+            batch,
+            calls["predictor"]["per_inference"],
+            calls["predictor"]["per_digit"],
+            next((c["per_inference"] for name, c in calls.items() if name != "predictor"), None),
+        ]
+        for row in report.rows
+        for batch, calls in row.instructions.items()
+        if "predictor" in calls
+    ]
+
+
 def error_lines(report) -> list[str]:
     return [f"{row.label}: {row.error}" for row in report.rows if row.error]
 
@@ -124,7 +149,9 @@ def board_lines(report) -> list[str]:
 def comparison(report) -> tuple[list[str], list[list]] | None:
     """p50 µs per model and batch, one column per board that was reached: the boards side by side (None
     with fewer than two)."""
-    groups = {board: rows for board, rows in board_groups(report).items() if any(row.machine for row in rows)}
+    groups = {
+        board: rows for board, rows in board_groups(report).items() if any(row.machine and row.latency for row in rows)
+    }
     if len(groups) < 2:
         return None
     models = list(dict.fromkeys(row.name for row in report.rows))
@@ -188,6 +215,11 @@ def text_report(report) -> str:
             "",
             *(["boards side by side", text_table(*side_by_side), ""] if side_by_side else []),
             *(["TFLite Micro", text_table(*micro), ""] if (micro := micro_table(report)) else []),
+            *(
+                [INSTRUCTIONS_NOTE, text_table(INSTRUCTION_HEADERS, counted), ""]
+                if (counted := instruction_rows(report))
+                else []
+            ),
             "bare runtime baselines",
             text_table(BASELINE_HEADERS, baseline_rows(report)),
         ]
@@ -230,6 +262,11 @@ def markdown_report(report, title="edgemnist benchmark") -> str:
                     "",
                 ]
                 if (micro := micro_table(report))
+                else []
+            ),
+            *(
+                [f"Emulated: {INSTRUCTIONS_NOTE}.", "", markdown_table(INSTRUCTION_HEADERS, counted), ""]
+                if (counted := instruction_rows(report))
                 else []
             ),
             "Bare runtime calls, measured in the same worker:",

@@ -1,19 +1,16 @@
-"""Run each model in its own worker process and collect one row per model.
+"""Run each model in its own worker process on a target and collect one row per model.
 
 A worker that crashes, hangs past the timeout or lacks its runtime becomes a row with an ``error``;
-the other models go on.
+the other models go on. ``on`` names the targets (``here`` by default; boards, emulated CPUs), measured
+in parallel, each model one after the other on each.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import signal
-import subprocess
-import sys
 import tempfile
-import time
-from dataclasses import dataclass, field
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -22,124 +19,87 @@ from ..common.errors import EdgemnistError
 from ..common.files import write_npz
 from ..common.progress import SILENT, Progress
 from ..data import load_mnist
-from .machine import machine_info
+from ..targets import resolve
+from ..targets.base import Outcome, Target, TargetError
+from ..targets.machine import machine_info
+from .schema import SCHEMA_VERSION, BenchJob, BenchReport, BenchRow
 
-SCHEMA_VERSION = 1
-
-
-@dataclass
-class BenchRow:
-    model: str
-    file_bytes: int | None = None
-    backend: str | None = None
-    runtime_version: str | None = None
-    quantization: str | None = None
-    arch: str | None = None
-    affinity: list | None = None  # the CPU cores the worker ran on
-    contract: dict | None = None  # the input contract the predictor used
-    cold_start_s: float | None = None
-    load_s: float | None = None
-    first_inference_s: float | None = None
-    latency: dict = field(default_factory=dict)  # batch → {"predictor": stats, "<bare call>": stats, ...}
-    peak_rss_bytes: int | None = None
-    accuracy: float | None = None
-    agreement: float | None = None
-    max_abs_diff: float | None = None
-    parameters: int | None = None
-    macs: int | None = None
-    flash_bytes: int | None = None
-    arena_bytes: int | None = None  # inspect's estimate (for TFLite: what TFLite Micro needs, a safe bound)
-    arena_measured_bytes: int | None = None  # TFLite: the smallest arena the real TFLite Micro interpreter runs in
-    error: str | None = None
-    board: str | None = None  # the remote board ("user@host") of ``bench --on``; None on this machine
-    executable: str | None = None  # sys.executable of the worker that produced the row
-    machine: dict | None = None  # the board's identity (machine_info on the board); this machine's is the report's
-    state: dict | None = None  # {"before", "after"} the timed runs: clocks, governor, temperatures, throttling
-
-    @property
-    def name(self) -> str:
-        return Path(self.model).name
-
-    @property
-    def label(self) -> str:
-        return f"{self.board} {self.name}" if self.board else self.name
-
-    def p50(self, batch, call="predictor"):
-        return self.latency.get(str(batch), {}).get(call, {}).get("p50_us")
-
-    def bare_ratio(self, batch=1):
-        """Predictor p50 over the bare runtime call's p50 (the first baseline), at ``batch``."""
-        calls = self.latency.get(str(batch), {})
-        bare = next((stats for name, stats in calls.items() if name != "predictor"), None)
-        return round(calls["predictor"]["p50_us"] / bare["p50_us"], 3) if bare and "predictor" in calls else None
+__all__ = ["SCHEMA_VERSION", "BenchReport", "BenchRow", "bench"]
 
 
-@dataclass
-class BenchReport:
-    schema_version: int
-    machine: dict
-    settings: dict
-    reference: str | None
-    rows: list
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-
-def worker_error(process: subprocess.CompletedProcess) -> str:
-    if process.returncode < 0:
-        return f"worker crashed ({signal.Signals(-process.returncode).name})"
-    lines = [line for line in process.stderr.strip().splitlines() if line.strip()]
-    return f"worker failed (exit {process.returncode}): {lines[-1][:200] if lines else 'no message'}"
+def instruction_counts(outcome: Outcome) -> dict:
+    """The worker's counted regions (``counted``) paired with the counter's marks: per batch and call, guest
+    instructions per call and per digit."""
+    regions, marks = outcome.result.get("counted") or [], outcome.marks or []
+    if len(marks) != 2 * len(regions):
+        return {"error": f"instruction counter saw {len(marks)} marks for {len(regions)} regions"}
+    counted: dict = {}
+    for region, start, end in zip(regions, marks[::2], marks[1::2]):
+        per_call = (end - start) / region["calls"]
+        counted.setdefault(str(region["batch"]), {})[region["call"]] = {
+            "per_inference": round(per_call),
+            "per_digit": round(per_call / region["batch"]),
+            "calls": region["calls"],
+        }
+    return {"instructions": counted, "instructions_total": outcome.instructions_total}
 
 
-def run_worker(job: dict, timeout: float) -> dict:
-    job = {**job, "spawned_at": time.time()}
+def summary(row: BenchRow, batch: int) -> str:
+    if row.error:
+        return row.error
+    if row.instructions:
+        return f"{row.per_inference(batch):,} guest instructions per call at batch {batch}"
+    return f"p50 {row.p50(batch)} µs at batch {batch}"
+
+
+def bench_target(target: Target, models, job: BenchJob, timeout: float, report) -> list[BenchRow]:
+    """Every model on one target, one worker after another; every failure is on the rows."""
     try:
-        process = subprocess.run(
-            [sys.executable, "-m", "edgemnist.bench.worker"],
-            input=json.dumps(job),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {timeout:g} s"}
-    return worker_result(process)
-
-
-def worker_result(process: subprocess.CompletedProcess) -> dict:
-    if process.returncode != 0:
-        return {"error": worker_error(process)}
-    try:  # the result is the last line: a native library or a board's login shell may print before it
-        return json.loads(process.stdout.strip().splitlines()[-1])
-    except (IndexError, json.JSONDecodeError):
-        return {"error": "worker wrote no result"}
-
-
-def row_from(model, result: dict, **fields) -> BenchRow:
-    """A row for ``model`` from a worker's result (or an error); ``fields`` such as the board set the rest."""
-    row = BenchRow(model=str(model), file_bytes=Path(model).stat().st_size if Path(model).is_file() else None, **fields)
-    for key, value in result.items():
-        if hasattr(row, key) and key != "model":
-            setattr(row, key, value)
-    return row
-
-
-def bench_here(models, job: dict, timeout: float, progress: Progress) -> list[BenchRow]:
-    """Each model in a worker process on this machine, one after the other."""
-    rows = []
-    first_batch = job["batches"][0]
-    with progress.bar("bench workers", len(models)) as advance:
-        for position, model in enumerate(models, 1):
-            row = row_from(model, run_worker({**job, "model": str(model)}, timeout))
-            rows.append(row)
-            advance()
-            progress.say(
-                f"[{position}/{len(models)}] {row.name}: "
-                + (row.error or f"p50 {row.p50(first_batch)} µs at batch {first_batch}")
-            )
+        machine = target.identify(models)
+        where, placed_note = target.place([*job.files(), *map(str, models)])
+    except TargetError as exc:
+        report(f"{target.name}: {exc}", steps=len(models))
+        return [BenchRow.from_result(model, {"error": str(exc)}, target=target.name) for model in models]
+    if target.name != "here":
+        note = f"; {placed_note}" if placed_note else ""
+        report(f"{target.name}: {machine['hostname']}, {machine['cpu']}, Python {machine['python']}{note}")
+    seen = {key: machine.get(key) for key in ("guest_arch", "cpu_model", "python")}
+    rows, lost = [], None
+    for position, model in enumerate(models, 1):
+        if lost:
+            result = {"error": f"not run: {lost}"}
+        elif str(model) not in where:
+            result = {"error": f"model not found: {model}"}
+        else:
+            placed = job.placed(where, model=where[str(model)], count_instructions=target.counts_instructions)
+            try:
+                outcome = target.run("bench.worker", dataclasses.asdict(placed), timeout)
+                result = {**outcome.result, **(instruction_counts(outcome) if placed.count_instructions else {})}
+            except TargetError as exc:
+                lost = str(exc)
+                result = {"error": lost}
+        machine_field = None if target.name == "here" else machine
+        row = BenchRow.from_result(model, result, target=target.name, machine=machine_field, **seen)
+        rows.append(row)
+        report(f"[{position}/{len(models)}] {row.label}: {summary(row, job.batches[0])}", steps=1)
     return rows
+
+
+def bench_targets(targets: list[Target], models, job: BenchJob, timeout: float, progress: Progress) -> list[BenchRow]:
+    """``job`` on every target at once; the rows come back grouped by target, in the order of ``targets``."""
+    if len({target.name for target in targets}) < len(targets):
+        raise EdgemnistError("a target is given twice to --on")
+    lock = threading.Lock()
+    with progress.bar("bench workers", len(targets) * len(models)) as advance:
+
+        def report(message: str, steps: int = 0) -> None:
+            with lock:
+                progress.say(message)
+                advance(steps)
+
+        with ThreadPoolExecutor(max_workers=len(targets)) as pool:
+            groups = list(pool.map(lambda target: bench_target(target, models, job, timeout, report), targets))
+    return [row for group in groups for row in group]
 
 
 def reference_probabilities(reference, digits, folder: Path, threads, contract: dict) -> str:
@@ -166,39 +126,36 @@ def bench(
     remote_python: str = "python3",
     ssh_options=(),
     backend: str | None = None,
+    limit: int | None = None,
 ) -> BenchReport:
-    """Measure every model in ``models``; ``reference`` (a model file) gives agreement and max |Δp|;
-    ``contract`` holds input_scale / normalize for models that cannot tell. ``on`` lists remote boards
-    ("user@host[:port]") to measure on over SSH instead of this machine (see ``remote``). ``backend`` runs
-    every model with that runtime (e.g. "tflm") instead of the one its format picks."""
+    """Measure every model in ``models``; ``reference`` (a model file, run here) gives agreement and max |Δp|;
+    ``contract`` holds input_scale / normalize for models that cannot tell. ``on`` lists targets: boards
+    ("user@host[:port]", over SSH), emulated CPUs ("qemu:cortex-a72", counted in instructions, not timed) or
+    "here" (the default). ``backend`` runs every model with that runtime (e.g. "tflm") instead of the one its
+    format picks. ``limit``: the accuracy pass uses the first ``limit`` test digits (all by default)."""
     if not models:
         raise EdgemnistError("no model to benchmark")
+    targets = [resolve(spec, remote_python=remote_python, ssh_options=ssh_options) for spec in on or ("here",)]
     mnist = load_mnist(data_dir)
+    contract = {k: v for k, v in (contract or {}).items() if v is not None}
     with tempfile.TemporaryDirectory(prefix="edgemnist-bench-") as tmp:
         test_set = Path(tmp) / "test.npz"
-        write_npz(test_set, x=mnist.x_test, y=mnist.y_test)  # the same bytes every run: a board's cache keeps it
-        contract = {k: v for k, v in (contract or {}).items() if v is not None}
-        job = {
-            "test_set": str(test_set),
-            "batches": list(batches),
-            "threads": threads,
-            "cores": cores,
-            "runs": runs,
-            "warmup": warmup,
-            "contract": contract,
-            "backend": backend,
-        }
+        digits, labels = mnist.x_test[:limit], mnist.y_test[:limit]
+        write_npz(test_set, x=digits, y=labels)  # the same bytes every run: a board's cache keeps it
+        job = BenchJob(
+            test_set=str(test_set),
+            batches=list(batches),
+            threads=threads,
+            cores=cores,
+            runs=runs,
+            warmup=warmup,
+            contract=contract,
+            backend=backend,
+        )
         if reference:
             progress.say(f"reference {reference}: predicting the test set")
-            job["reference_probabilities"] = reference_probabilities(
-                reference, mnist.x_test, Path(tmp), threads, contract
-            )
-        if on:
-            from .remote import bench_on_boards
-
-            rows = bench_on_boards(on, models, job, timeout, remote_python, ssh_options, progress)
-        else:
-            rows = bench_here(models, job, timeout, progress)
+            job.reference_probabilities = reference_probabilities(reference, digits, Path(tmp), threads, contract)
+        rows = bench_targets(targets, models, job, timeout, progress)
     settings = {
         "batches": list(batches),
         "threads": threads,
@@ -206,7 +163,9 @@ def bench(
         "runs": runs,
         "warmup": warmup,
         "timeout_s": timeout,
+        "digits": len(labels),
     }
     if on:
-        settings.update(on=list(on), remote_python=remote_python)
+        settings.update(on=list(on), targets={target.name: target.settings() for target in targets})
+        settings.update(remote_python=remote_python)
     return BenchReport(SCHEMA_VERSION, machine_info(), settings, str(reference) if reference else None, rows)

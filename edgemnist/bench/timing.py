@@ -29,12 +29,12 @@ def measure(calls: dict, batch: int, runs: int, warmup: int) -> dict:
         for _ in range(warmup):
             call()
     samples = {name: [] for name in calls}
-    per_round = max(1, runs // ROUNDS)
+    rounds = min(ROUNDS, runs)
     clock = time.perf_counter_ns
-    for _ in range(ROUNDS):
+    for round_number in range(rounds):
         for name, call in calls.items():
             record = samples[name].append
-            for _ in range(per_round):
+            for _ in range(runs // rounds + (round_number < runs % rounds)):  # runs calls in all, exactly
                 start = clock()
                 call()
                 record(clock() - start)

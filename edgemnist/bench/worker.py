@@ -13,6 +13,8 @@ import time
 
 import numpy as np
 
+from .schema import BenchJob
+
 
 def pin(cores) -> None:
     from ..common.errors import EdgemnistError
@@ -84,43 +86,64 @@ def measured_arena(path) -> dict:
         return {}
 
 
-def run_job(job: dict) -> dict:
-    from .. import load
+def count_calls(calls: dict, batch: int, runs: int, warmup: int) -> list[dict]:
+    """Under an instruction counter: each call ``runs`` times between two marks, after its warm-up; the regions
+    in the order of the marks. Nothing is timed: emulated time means nothing."""
+    from ..targets.qemu import mark
+
+    regions = []
+    for name, call in calls.items():
+        for _ in range(warmup):
+            call()
+        mark()
+        for _ in range(runs):
+            call()
+        mark()
+        regions.append({"batch": batch, "call": name, "calls": runs})
+    return regions
+
+
+def run_job(job: BenchJob) -> dict:
     from ..parity import Tolerance, compare
-    from .machine import machine_state
+    from ..predict import load
+    from ..targets.machine import machine_state
     from .timing import measure
 
-    pin(job.get("cores"))
-    test = np.load(job["test_set"])
+    pin(job.cores)
+    test = np.load(job.test_set)
     digits, labels = test["x"], test["y"]
     started = time.perf_counter()
-    predictor = load(job["model"], threads=job.get("threads"), backend=job.get("backend"), **job.get("contract", {}))
+    predictor = load(job.model, threads=job.threads, backend=job.backend, **job.contract)
     loaded = time.perf_counter()
     predictor.predict_proba(digits[:1])
     first = time.perf_counter()
     result = {
-        "cold_start_s": round(time.time() - job.get("spawned_at", process_started_at()), 4),
+        "cold_start_s": round(time.time() - (job.spawned_at or process_started_at()), 4),
         "state": {"before": machine_state()},  # clocks and temperatures before the timed runs
         "affinity": sorted(os.sched_getaffinity(0)),
         "load_s": round(loaded - started, 4),
         "first_inference_s": round(first - loaded, 5),
         **{k: v for k, v in predictor.describe().items() if k != "path"},
         "latency": {},
+        "counted": [] if job.count_instructions else None,
     }
-    for batch in job["batches"]:
+    for batch in job.batches:
         sample = digits[:batch]
         calls = {
             "predictor": lambda sample=sample: predictor.predict_proba(sample),
             **predictor.bare_calls(predictor.codec.encode(sample)),
         }
-        result["latency"][str(batch)] = measure(calls, batch, job["runs"], job["warmup"])
+        if job.count_instructions:
+            result["counted"] += count_calls(calls, batch, job.runs, job.warmup)
+        else:
+            result["latency"][str(batch)] = measure(calls, batch, job.runs, job.warmup)
     result["peak_rss_bytes"] = peak_rss_bytes()  # before the full test-set pass, whose big batches would dominate
     probabilities = predictor.predict_proba(digits)
     result["accuracy"] = round(float(np.mean(probabilities.argmax(1) == labels)), 6)
-    if job.get("reference_probabilities"):
-        comparison = compare(probabilities, np.load(job["reference_probabilities"]), labels, Tolerance())
+    if job.reference_probabilities:
+        comparison = compare(probabilities, np.load(job.reference_probabilities), labels, Tolerance())
         result["agreement"], result["max_abs_diff"] = comparison.agreement, comparison.max_abs_diff
-    result.update(inspection_totals(job["model"]))
+    result.update(inspection_totals(job.model))
     result["state"]["after"] = machine_state()
     return result
 
@@ -130,10 +153,10 @@ def main() -> None:
     from ..common.errors import EdgemnistError
 
     set_verbose(os.environ.get("EDGEMNIST_VERBOSE") == "1")
-    job = json.load(sys.stdin)
-    if job.get("time_limit_s"):  # on a board, nobody is left to kill a hung worker once the connection drops
-        signal.alarm(math.ceil(job["time_limit_s"]))
     try:
+        job = BenchJob.from_json(sys.stdin.read())
+        if job.time_limit_s:  # on a board, nobody is left to kill a hung worker once the connection drops
+            signal.alarm(math.ceil(job.time_limit_s))
         result = run_job(job)
     except EdgemnistError as exc:
         result = {"error": str(exc)}

@@ -8,7 +8,7 @@ import sys
 import click
 
 from ..common.errors import EdgemnistError, ValidationFailed
-from . import cli
+from .group import cli
 from .options import (
     backend_option,
     contract_kwargs,
@@ -64,21 +64,35 @@ def predict(paths, top_k, as_json, json_path, threads, backend, input_scale, nor
         )
 
 
+on_option = click.option(
+    "--on",
+    "target",
+    default=None,
+    metavar="TARGET",
+    help="Run the model there: qemu:CPU (an emulated cortex-a53/a72/a76, max, haswell, …) or [USER@]HOST[:PORT].",
+)
+
+
 @cli.command()
 @click.argument("model", type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (top-level 'accuracy' key).")
 @limit_option
 @threads_option()
 @backend_option
+@on_option
 @contract_options
 @quiet_option
 @data_option
-def evaluate(model, as_json, limit, threads, backend, input_scale, normalize, quiet, data_dir):
+def evaluate(model, as_json, limit, threads, backend, target, input_scale, normalize, quiet, data_dir):
     """Score MODEL (.keras, .tflite or .onnx) on the MNIST test set.
 
+    With --on, MODEL runs on that target (an emulated CPU needs `edgemnist emulate setup aarch64` once for
+    the Arm ones); the JSON's 'target' records its architecture, CPU model, Python and runtime versions.
+
     \b
-    Example:
+    Examples:
       edgemnist evaluate models/seed.keras --json
+      edgemnist evaluate edgemnist/pretrained/mcu_int8.tflite --on qemu:cortex-a72 --json
     """
     from ..common.render import evaluation_text
     from ..evaluate import evaluate_model
@@ -90,6 +104,7 @@ def evaluate(model, as_json, limit, threads, backend, input_scale, normalize, qu
         threads,
         progress=progress_for(quiet),
         backend=backend,
+        on=target,
         **contract_kwargs(input_scale, normalize),
     )
     echo_json(result.to_dict()) if as_json else click.echo(evaluation_text(result))
@@ -125,6 +140,7 @@ def evaluate(model, as_json, limit, threads, backend, input_scale, normalize, qu
 @json_file_option
 @threads_option()
 @backend_option
+@on_option
 @contract_options
 @quiet_option
 @data_option
@@ -139,6 +155,7 @@ def parity(
     json_path,
     threads,
     backend,
+    target,
     input_scale,
     normalize,
     quiet,
@@ -147,12 +164,14 @@ def parity(
     """Check that each CANDIDATE answers like REFERENCE on the MNIST test set.
 
     Exit 0 when every candidate passes, 1 when any fails, 2 on bad input. Made for CI.
-    --backend runs the candidates (not the reference) with that runtime.
+    --backend runs the candidates (not the reference) with that runtime; --on runs them on that target and
+    the reference here: does my Pi 4 read what my laptop reads?
 
     \b
     Examples:
       edgemnist parity models/seed.keras export/seed_float32.onnx export/seed_int8.tflite
       edgemnist parity export/edge_int8.tflite export/edge_int8.tflite --backend tflm   # MCU arithmetic vs LiteRT
+      edgemnist parity m.tflite m.tflite --on qemu:cortex-a72
     """
     from ..common.files import write_json
     from ..common.render import parity_text
@@ -169,6 +188,7 @@ def parity(
         threads,
         progress=progress_for(quiet),
         backend=backend,
+        on=target,
         **contract_kwargs(input_scale, normalize),
     )
     click.echo(parity_text(results))

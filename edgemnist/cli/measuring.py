@@ -1,11 +1,11 @@
-"""Commands that measure models: bench, inspect, models."""
+"""Commands that measure models: bench, inspect, models; emulate (the emulated CPUs bench --on runs on)."""
 
 from __future__ import annotations
 
 import click
 
 from ..common.errors import ValidationFailed
-from . import cli
+from .group import cli
 from .options import (
     backend_option,
     contract_kwargs,
@@ -14,6 +14,7 @@ from .options import (
     emit_result,
     json_file_option,
     json_options,
+    limit_option,
     parse_int_list,
     progress_for,
     quiet_option,
@@ -69,8 +70,9 @@ from .options import (
     "boards",
     multiple=True,
     is_eager=True,
-    metavar="[USER@]HOST[:PORT]",
-    help="Measure on this board over SSH instead of here (repeat for several boards, measured in parallel).",
+    metavar="TARGET",
+    help="Measure there instead of here: a board [USER@]HOST[:PORT] over SSH, or an emulated CPU qemu:CPU "
+    "(counted in guest instructions, not timed); repeat for several, measured in parallel.",
 )
 @click.option(
     "--remote-python",
@@ -86,6 +88,7 @@ from .options import (
     help="Passed to ssh as -o KEY=VALUE (repeatable).",
 )
 @backend_option
+@limit_option
 @contract_options
 @quiet_option
 @data_option
@@ -105,6 +108,7 @@ def bench(
     remote_python,
     ssh_options,
     backend,
+    limit,
     input_scale,
     normalize,
     quiet,
@@ -115,7 +119,9 @@ def bench(
     Exit 1 when any model's row has an error (it could not be loaded or measured, or its board reached).
 
     With --on, each model runs on each board in the board's Python, over your ssh setup (~/.ssh/config,
-    keys, agent); files are cached on the board in ~/.cache/edgemnist/bench.
+    keys, agent); files are cached on the board in ~/.cache/edgemnist/bench. On qemu:CPU, cost is guest
+    instructions per inference (a QEMU plugin counts them), a proxy that ranks models on that core's
+    instruction stream, not a latency.
 
     \b
     Examples:
@@ -123,6 +129,7 @@ def bench(
       edgemnist bench models/seed.keras export/seed_int8.tflite --reference models/seed.keras \
         --json-file b.json --plot b.png
       edgemnist bench export/seed_int8.tflite --on pi@raspberrypi.local --on pi@pi5 --cores 0 --markdown boards.md
+      edgemnist bench edgemnist/pretrained/mcu_int8.tflite --on qemu:cortex-a72 --json-file b.json
     """
     from ..bench.report import text_report, write_markdown, write_plot
     from ..bench.runner import bench as run_bench
@@ -144,6 +151,7 @@ def bench(
         remote_python=remote_python,
         ssh_options=ssh_options,
         backend=backend,
+        limit=limit,
     )
     click.echo(text_report(report))
     if json_path:

@@ -155,7 +155,7 @@ def test_bench_cli_writes_every_report(tmp_path, artifact_paths, data_dir):
     )
     assert result.exit_code == 0, result.stderr
     data = json.loads(out["json"].read_text())
-    assert data["schema_version"] == 1 and data["rows"][0]["latency"]["1"]["predictor"]["p99_us"] > 0
+    assert data["schema_version"] == 2 and data["rows"][0]["latency"]["1"]["predictor"]["p99_us"] > 0
     assert "seed_int8.onnx" in out["md"].read_text() and out["png"].stat().st_size > 1000
     assert "[1/1] seed_int8.onnx" in result.stderr
 

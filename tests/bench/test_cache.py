@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from edgemnist.bench.cache import cache_folder, cache_name, check, put
+from edgemnist.targets.cache import cache_folder, cache_name, check, put
 
 
 @pytest.fixture(autouse=True)

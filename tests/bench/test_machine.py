@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from edgemnist.bench.machine import machine_info, machine_state
+from edgemnist.targets.machine import machine_info, machine_state
 
 
 def write(root, relative, text):
@@ -59,7 +59,7 @@ def test_a_machine_without_cpufreq_or_thermal_zones_reads_as_empty(tmp_path):
 
 def test_the_module_prints_what_a_board_reports():
     process = subprocess.run(
-        [sys.executable, "-m", "edgemnist.bench.machine"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "edgemnist.targets.machine"], capture_output=True, text=True, check=True
     )
     printed = json.loads(process.stdout)
     assert {k: v for k, v in printed.items() if k != "state"} == machine_info() and "load_avg" in printed["state"]

@@ -11,14 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import run_cli
-from ssh_board import free_port
 
 from edgemnist import __version__
-from edgemnist.bench.remote import Board
 from edgemnist.bench.runner import bench
 from edgemnist.common.errors import EdgemnistError
 from edgemnist.common.progress import Progress
 from edgemnist.pretrained import pretrained_dir
+from edgemnist.targets.ssh import Board
+
+from .ssh_board import free_port
 
 FAST = dict(batches=(1, 8), runs=20, warmup=2)
 EDGE, SEED = pretrained_dir() / "edge_int8.tflite", pretrained_dir() / "seed_int8.tflite"
@@ -77,7 +78,7 @@ def fleet(sshd, board_python, data_dir, tmp_path_factory):
 def test_rows_come_from_the_boards_python(fleet, board_python, mnist):
     result, report, _, boards = fleet
     assert result.exit_code == 0, result.stderr
-    assert [row["board"] for row in report["rows"]] == [
+    assert [row["target"] for row in report["rows"]] == [
         boards[0],
         boards[0],
         boards[1],
@@ -106,7 +107,7 @@ def test_rows_record_the_boards_identity_and_state(fleet, board_python):
             state = row["state"][moment]
             assert set(state) == {"cpufreq", "soc_temp_c", "temperatures_c", "throttled", "load_avg"}
             assert len(state["load_avg"]) == 3
-    assert report["settings"]["on"] == [row["board"] for row in report["rows"]][::2]
+    assert report["settings"]["on"] == [row["target"] for row in report["rows"]][::2]
 
 
 def test_the_reports_show_the_boards_side_by_side(fleet):
@@ -352,7 +353,7 @@ def test_a_missing_python_on_the_board_is_named(sshd, data_dir):
 
 
 def test_a_board_answer_without_the_expected_fields_is_that_boards_error():
-    from edgemnist.bench.remote import BoardError, answer
+    from edgemnist.targets.ssh import BoardError, answer
 
     process = subprocess.CompletedProcess([], 0, stdout='a login banner\n{"hostname": "pi"}\n', stderr="")
     assert answer(process, "hostname")["hostname"] == "pi"

@@ -2,8 +2,8 @@
 honoured). Files are named by their sha256, so a second run copies only what changed.
 
 This module runs on the board, driven over SSH by ``remote``:
-``python -m edgemnist.bench.cache check NAME...`` prints the folder and which NAMEs are there intact (a file
-whose content no longer matches its name is removed); ``python -m edgemnist.bench.cache put NAME`` stores its
+``python -m edgemnist.targets.cache check NAME...`` prints the folder and which NAMEs are there intact (a file
+whose content no longer matches its name is removed); ``python -m edgemnist.targets.cache put NAME`` stores its
 standard input as NAME — written to a temporary name, checked against the sha256 in NAME, then renamed, so
 an interrupted copy or two runs copying at once never leave a wrong file under a good name.
 """
@@ -19,14 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..common.files import sha256_file
+from ..common.files import cache_dir, sha256_file
 
 NAME = re.compile(r"^[0-9a-f]{64}\.[A-Za-z0-9]{1,16}$")  # <sha256>.<suffix>: never a path
 STALE_PART_S = 3600  # a .part file this old is a copy that was killed
 
 
 def cache_folder() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "edgemnist" / "bench"
+    return cache_dir("bench")
 
 
 def cache_name(path: str | os.PathLike) -> str:
@@ -83,7 +83,7 @@ def main(argv: list[str]) -> None:
     elif command == "put" and len(names) == 1:
         put(names[0], sys.stdin.buffer)
     else:
-        raise SystemExit("usage: python -m edgemnist.bench.cache check NAME... | put NAME < FILE")
+        raise SystemExit("usage: python -m edgemnist.targets.cache check NAME... | put NAME < FILE")
 
 
 if __name__ == "__main__":

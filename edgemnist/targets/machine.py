@@ -1,6 +1,6 @@
 """What the numbers were measured on, and in what state: every report records it.
 
-The same code describes this machine and a remote board: ``python -m edgemnist.bench.machine`` prints
+The same code describes this machine and a remote board: ``python -m edgemnist.targets.machine`` prints
 ``machine_info()`` as JSON, which is how ``bench --on`` learns a board's identity.
 """
 

@@ -1,12 +1,12 @@
-"""``bench --on user@host``: the same benchmark on remote boards, over the user's own OpenSSH client.
+"""A board reached over the user's own OpenSSH client: ``--on user@host[:port]``.
 
 ``ssh`` runs as a subprocess, so ``~/.ssh/config``, keys, agents and jump hosts work as in a terminal, and
-``BatchMode`` makes a missing key fail at once instead of prompting. Each board gets a thread; on it, in order:
+``BatchMode`` makes a missing key fail at once instead of prompting. On the board, in order:
 
-1. ``python -m edgemnist.bench.machine``: is edgemnist there, in this version, and what board is it;
-2. ``python -m edgemnist.bench.cache check``: which of the files the workers need are already on the board;
-3. ``python -m edgemnist.bench.cache put`` for each one that is not, its bytes on ssh's standard input;
-4. ``python -m edgemnist.bench.worker`` for each model, its job on standard input: the worker that runs here.
+1. ``python -m edgemnist.targets.machine``: is edgemnist there, in this version, and what board is it;
+2. ``python -m edgemnist.targets.cache check``: which of the files the workers need are already on the board;
+3. ``python -m edgemnist.targets.cache put`` for each one that is not, its bytes on ssh's standard input;
+4. ``python -m edgemnist.<worker>`` for each job, on standard input: the worker that runs here.
 
 Whatever goes wrong on a board (no connection, a refused key, edgemnist or a runtime missing, another
 edgemnist version, a worker that crashes or hangs) becomes the error of that board's rows; the others go on.
@@ -19,17 +19,15 @@ import re
 import shlex
 import shutil
 import subprocess
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import __version__
 from ..common.errors import EdgemnistError
-from ..common.progress import SILENT, Progress
+from ..common.versions import EDGEMNIST_VERSION as __version__
+from . import TARGETS
+from .base import Outcome, Target, TargetError, identity, worker_result
 from .cache import cache_name
-from .runner import BenchRow, row_from, worker_result
 
 CONNECT_TIMEOUT_S = 10
 # Appended after the user's --ssh-option values: for each option ssh keeps the first value it reads.
@@ -40,6 +38,7 @@ SSH_DEFAULTS = (
     "ServerAliveCountMax=4",
 )
 SSH_FAILED = 255  # ssh's own failure (connection, key, lost link), or the remote command killed by a signal
+PREPARE_TIMEOUT_S = 300  # one preparing step: the board's probe, or one file copied to it
 SLACK_S = CONNECT_TIMEOUT_S + 20  # the host waits this much longer than the worker's own time limit on the board
 EXTRAS = {".tflite": "tflite", ".onnx": "onnx", ".keras": "train"}  # what a board needs to run a model file
 TARGET = re.compile(
@@ -47,12 +46,12 @@ TARGET = re.compile(
 )
 
 
-class BoardError(EdgemnistError):
-    """Why a board cannot be measured: becomes the error of each of its rows."""
+BoardError = TargetError  # why a board cannot be measured: becomes the error of each of its rows
 
 
+@TARGETS.register("ssh")
 @dataclass(frozen=True)
-class Board:
+class Board(Target):
     """A board as the user named it (``pi@raspberrypi.local``, ``root@127.0.0.1:2222``, a ``Host`` alias
     of ~/.ssh/config), how to reach it, and its Python there."""
 
@@ -62,23 +61,31 @@ class Board:
     python: str  # a shell word or two run by the board's shell, so "~/venv/bin/python" works
     ssh_options: tuple[str, ...] = ()
 
+    @property
+    def name(self) -> str:
+        return self.target
+
     @classmethod
-    def parse(cls, target: str, python: str = "python3", ssh_options=()) -> Board:
+    def parse(cls, target: str, remote_python: str = "python3", ssh_options=(), **_) -> Board:
+        if not shutil.which("ssh"):
+            raise EdgemnistError("--on a board needs the OpenSSH client (ssh): install openssh-client")
         match = TARGET.fullmatch(target)
         if not match or target.startswith("-"):
             raise EdgemnistError(
                 f"--on {target!r}: expected [user@]host[:port], e.g. pi@raspberrypi.local or root@[::1]:2222"
             )
         port = int(match["port"]) if match["port"] else None
-        return cls(target, (match["user"] or "") + (match["ipv6"] or match["host"]), port, python, tuple(ssh_options))
+        return cls(
+            target, (match["user"] or "") + (match["ipv6"] or match["host"]), port, remote_python, tuple(ssh_options)
+        )
 
     def ssh(
         self, module: str, *args: str, timeout: float, stdin=subprocess.DEVNULL, input=None
     ) -> subprocess.CompletedProcess:
-        """Run ``python -m edgemnist.bench.<module> args`` on the board; raises TimeoutExpired past ``timeout``."""
+        """Run ``python -m edgemnist.<module> args`` on the board; raises TimeoutExpired past ``timeout``."""
         options = [word for option in (*self.ssh_options, *SSH_DEFAULTS) for word in ("-o", option)]
         port = ["-p", str(self.port)] if self.port else []
-        command = " ".join([self.python, "-m", f"edgemnist.bench.{module}", *map(shlex.quote, args)])
+        command = " ".join([self.python, "-m", f"edgemnist.{module}", *map(shlex.quote, args)])
         return subprocess.run(
             ["ssh", *options, *port, self.destination, command],
             stdin=None if input is not None else stdin,
@@ -88,6 +95,24 @@ class Board:
             errors="replace",
             timeout=timeout,
         )
+
+    def identify(self, models=()) -> dict:
+        machine = identify(self, [str(model) for model in models])
+        return {**machine, **identity(machine)}
+
+    def place(self, paths: list[str]) -> tuple[dict[str, str], str]:
+        """Copy what the board's cache lacks; {local path: its path in the board's cache}."""
+        names = {path: cache_name(path) for path in paths if Path(path).is_file()}
+        models = [path for path in paths if Path(path).suffix.lower() in EXTRAS]
+        folder, copied = copy_files(self, names, PREPARE_TIMEOUT_S, models)
+        note = f"copied {len(copied)} file(s), {len(names) - len(copied)} already there"
+        return {path: f"{folder}/{name}" for path, name in names.items()}, note
+
+    def run(self, module: str, job: dict, timeout: float) -> Outcome:
+        return Outcome(run_on_board(self, module, job, timeout))
+
+    def settings(self) -> dict:
+        return {"remote_python": self.python}
 
 
 def install_advice(models, version: str = "") -> str:
@@ -144,9 +169,9 @@ def answer(process: subprocess.CompletedProcess, *keys: str) -> dict:
     return found
 
 
-def identify(board: Board, models, timeout: float) -> dict:
+def identify(board: Board, models, timeout: float = PREPARE_TIMEOUT_S) -> dict:
     """The board's machine_info; refuses a board without edgemnist or with another version of it."""
-    process = asked(board, "machine", models=models, timeout=timeout)
+    process = asked(board, "targets.machine", models=models, timeout=timeout)
     upgrade = f"on the board run {board.python} -m {install_advice(models, __version__)}"
     if not process.stdout.strip():  # an edgemnist from before the board probe existed
         raise BoardError(f"the board's edgemnist is older than this one: {upgrade}")
@@ -162,22 +187,22 @@ def copy_files(board: Board, names: dict[str, str], timeout: float, models) -> t
     """Bring the files ``names`` ({local path: cache name}) to the board's cache unless an intact copy is
     there; return the board's cache folder and the names copied."""
     present = answer(
-        asked(board, "cache", "check", *names.values(), models=models, timeout=timeout), "present", "folder"
+        asked(board, "targets.cache", "check", *names.values(), models=models, timeout=timeout), "present", "folder"
     )
     copied = []
     for path, name in names.items():
         if name not in present["present"]:
             with open(path, "rb") as stream:
-                asked(board, "cache", "put", name, stdin=stream, models=models, timeout=timeout)
+                asked(board, "targets.cache", "put", name, stdin=stream, models=models, timeout=timeout)
             copied.append(name)
     return present["folder"], copied
 
 
-def run_on_board(board: Board, job: dict, timeout: float) -> dict:
+def run_on_board(board: Board, module: str, job: dict, timeout: float) -> dict:
     """One worker on the board. A lost connection raises BoardError: the board's next models cannot run."""
     started = time.monotonic()
     try:
-        process = board.ssh("worker", input=json.dumps({**job, "time_limit_s": timeout}), timeout=timeout + SLACK_S)
+        process = board.ssh(module, input=json.dumps({**job, "time_limit_s": timeout}), timeout=timeout + SLACK_S)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:g} s"}
     if process.returncode == SSH_FAILED and not process.stderr.strip():
@@ -190,74 +215,3 @@ def run_on_board(board: Board, job: dict, timeout: float) -> dict:
     if process.returncode == SSH_FAILED:
         raise BoardError(failure(board, process, [job["model"]]))
     return worker_result(process)
-
-
-def bench_board(board: Board, models, job: dict, names: dict[str, str], timeout: float, report) -> list[BenchRow]:
-    """Every model on one board, one worker after another; every failure is on the rows."""
-    try:
-        machine = identify(board, models, timeout)
-        folder, copied = copy_files(board, names, timeout, models)
-    except BoardError as exc:
-        report(f"{board.target}: {exc}", steps=len(models))
-        return [row_from(model, {"error": str(exc)}, board=board.target) for model in models]
-    report(
-        f"{board.target}: {machine['hostname']}, {machine['cpu']}, Python {machine['python']}; "
-        f"copied {len(copied)} file(s), {len(names) - len(copied)} already there"
-    )
-    on_board = {path: f"{folder}/{name}" for path, name in names.items()}
-    rows, lost = [], None
-    for position, model in enumerate(models, 1):
-        if lost:
-            result = {"error": f"not run: {lost}"}
-        elif str(model) not in on_board:
-            result = {"error": f"model not found: {model}"}
-        else:
-            board_job = {
-                **job,
-                **{key: on_board[job[key]] for key in ("test_set", "reference_probabilities") if key in job},
-                "model": on_board[str(model)],
-            }
-            try:
-                result = run_on_board(board, board_job, timeout)
-            except BoardError as exc:
-                lost = str(exc)
-                result = {"error": lost}
-        row = row_from(model, result, board=board.target, machine=machine)
-        rows.append(row)
-        first = job["batches"][0]
-        report(
-            f"[{position}/{len(models)}] {row.label}: " + (row.error or f"p50 {row.p50(first)} µs at batch {first}"),
-            steps=1,
-        )
-    return rows
-
-
-def bench_on_boards(
-    targets,
-    models,
-    job: dict,
-    timeout: float,
-    remote_python: str = "python3",
-    ssh_options=(),
-    progress: Progress = SILENT,
-) -> list[BenchRow]:
-    """``job`` (as ``runner.bench`` builds it, with local paths) on every board of ``targets`` at once;
-    the rows come back grouped by board, in the order of ``targets``."""
-    if not shutil.which("ssh"):
-        raise EdgemnistError("bench --on needs the OpenSSH client (ssh): install openssh-client")
-    boards = [Board.parse(target, remote_python, ssh_options) for target in targets]
-    if len({board.target for board in boards}) < len(boards):
-        raise EdgemnistError("a board is given twice to --on")
-    needed = [job["test_set"], job.get("reference_probabilities"), *map(str, models)]
-    names = {path: cache_name(path) for path in needed if path and Path(path).is_file()}
-    lock = threading.Lock()
-    with progress.bar("bench workers", len(boards) * len(models)) as advance:
-
-        def report(message: str, steps: int = 0) -> None:
-            with lock:
-                progress.say(message)
-                advance(steps)
-
-        with ThreadPoolExecutor(max_workers=len(boards)) as pool:
-            groups = list(pool.map(lambda board: bench_board(board, models, job, names, timeout, report), boards))
-    return [row for group in groups for row in group]
