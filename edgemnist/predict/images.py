@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..common.deps import native_output_silenced
 from ..common.errors import EdgemnistError, first_line
 from ..common.files import require_file
 from ..contract import SIDE
@@ -26,9 +27,10 @@ class BlankImage(EdgemnistError):
 
 def read_grayscale(path) -> np.ndarray:
     """A file object, not a name: Pillow then decodes a file exactly as it decodes the same bytes uploaded to the
-    app (given a name, it memory-maps raw images and reads some damaged ones differently)."""
+    app (given a name, it memory-maps raw images and reads some damaged ones differently). libtiff's own warnings
+    on a damaged TIFF are hidden (unless --verbose): the error says it in one line."""
     path = require_file(path, "image")
-    with open(path, "rb") as file:
+    with open(path, "rb") as file, native_output_silenced():
         return decode_grayscale(file, str(path))
 
 

@@ -301,3 +301,20 @@ def test_an_image_over_the_pixel_cap_is_refused_before_decoding(tmp_path, side):
     path.write_bytes(png_bomb(side, side, rows=100))
     with pytest.raises(EdgemnistError, match=f"bomb.png is too large: .*{MAX_IMAGE_PIXELS:,}"):
         load_digit_image(path)
+
+
+def test_a_damaged_tiff_is_one_line_on_the_real_stderr(tmp_path, default_model):
+    """libtiff writes its own warnings to file descriptor 2, which CliRunner does not see: run the real command."""
+    import subprocess
+    import sys
+
+    data = bytearray(dict(SEEDS)["tiff RGB lzw"])
+    rng = np.random.default_rng(0)
+    for position in rng.integers(8, 300, 6):  # inside the LZW strip: libtiff warns, then fails
+        data[position] = rng.integers(0, 256)
+    path = tmp_path / "damaged.tif"
+    path.write_bytes(bytes(data))
+    command = [sys.executable, "-m", "edgemnist.cli", "predict", str(default_model), str(path)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"error: {path} is a damaged image")
