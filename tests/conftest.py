@@ -11,6 +11,36 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mnist"
 
+# `pytest -m "not slow"` is the contributor's fast subset: no training, no browser, no sshd, no root, no emulation,
+# no fuzzing. Tests are marked here, by what they use, so a new test that uses one of these is marked without saying so.
+SLOW_FIXTURES = {"trained", "exported", "manifest", "artifact_paths", "browser", "sshd", "board_python", "bare_python"}
+SLOW_FILES = {"test_train.py", "test_pipeline.py", "test_page.py", "test_remote.py"}  # train, or need a browser/sshd
+SLOW_FIXTURE_WORDS = ("qemu", "emulat", "sshd", "chromium", "root")  # in the name of a fixture a test uses
+SLOW_PATH_WORDS = ("qemu", "emulat", "fuzz")  # in a test file's path: emulation, and fuzzing's thousands of cases
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: needs training, a browser, sshd, root, emulation or fuzzing (conftest.py)"
+    )
+
+
+def is_slow(item) -> bool:
+    names = set(getattr(item, "fixturenames", ()))
+    path = Path(str(item.path)).relative_to(ROOT).as_posix()
+    return bool(
+        names & SLOW_FIXTURES
+        or Path(path).name in SLOW_FILES
+        or any(word in name for word in SLOW_FIXTURE_WORDS for name in names)
+        or any(word in path for word in SLOW_PATH_WORDS)
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if is_slow(item):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def data_dir() -> str:
