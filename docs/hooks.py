@@ -3,6 +3,7 @@
 - ``reference/http-api.md`` from the OpenAPI document the app serves (``edgemnist.app.openapi``);
 - ``reference/bench-json.md`` from the dataclasses of ``edgemnist.bench.schema``;
 - ``benchmarks/RESULTS.md`` (and its plots) published as they are;
+- on the CLI reference, the lines click prints verbatim (its ``\\b`` blocks: examples, flows) stay verbatim;
 - ``<!-- results: KEY -->`` … ``<!-- results: end -->`` in any page is filled from benchmarks/RESULTS.md: KEY is a
   section's marker name (``serve-latency``: what its script wrote between ``<!-- serve-latency: begin …-->`` and
   ``<!-- serve-latency: end -->``) or a quoted heading (``"## TFLite Micro"``: the first table or fenced block
@@ -181,7 +182,53 @@ def bench_json_page() -> str:
     return "\n".join(out)
 
 
+# -- the CLI reference: click's verbatim blocks --------------------------------------------------------------------
+
+HELP_BLOCKS = "<!-- click help: indented lines are verbatim -->"
+
+
+def verbatim_help_blocks(lines: list[str]) -> list[str]:
+    """mkdocs-click drops click's ``\\b`` markers and leaves their indented lines to run together as one paragraph;
+    on a page that asks for it, each run of indented lines outside a fence becomes a text block, as in --help."""
+    if HELP_BLOCKS not in lines:
+        return lines
+    out: list[str] = []
+    block: list[str] = []
+    fenced = False
+    for line in lines + [""]:
+        if not fenced and line.startswith("  ") and line.strip():
+            block.append(line)
+            continue
+        if block:
+            out += ["", "```text", *block, "```", ""]
+            block = []
+        if line.startswith("```"):
+            fenced = not fenced
+        out.append(line)
+    return out[:-1]
+
+
+def help_blocks_extension():
+    from markdown.extensions import Extension
+    from markdown.preprocessors import Preprocessor
+
+    class HelpBlocks(Preprocessor):
+        def run(self, lines):
+            return verbatim_help_blocks(lines)
+
+    class HelpBlocksExtension(Extension):
+        def extendMarkdown(self, md):
+            md.preprocessors.register(HelpBlocks(md), "edgemnist_help_blocks", 140)  # right after mkdocs-click (141)
+
+    return HelpBlocksExtension()
+
+
 # -- mkdocs events ------------------------------------------------------------------------------------------------
+
+
+def on_config(config):
+    config.markdown_extensions.append(help_blocks_extension())
+    return config
 
 
 def on_files(files, config):
