@@ -5,8 +5,17 @@ Nothing heavy is imported here: ``import edgemnist`` works on a device that has 
 
 from .common.errors import EdgemnistError
 
-__version__ = "0.1.0"
 __all__ = ["load", "EdgemnistError", "__version__"]
+
+
+def __getattr__(name: str):
+    """``__version__``, read from the installed package's metadata (importlib.metadata) when first asked for:
+    pyproject.toml is the one place it is written, and ``import edgemnist`` stays free of importlib.metadata."""
+    if name == "__version__":
+        from .common.versions import EDGEMNIST_VERSION
+
+        return EDGEMNIST_VERSION
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load(path, threads=None, backend=None, **contract_overrides):

@@ -89,7 +89,7 @@ class InputContract:
 
     def with_overrides(self, input_scale: float | None = None, normalize: tuple | None = None) -> InputContract:
         """Apply the user's --input-scale / --normalize where the model could not tell."""
-        changes = {}
+        changes: dict = {}
         if input_scale is not None:
             changes["input_scale"] = float(input_scale)
         if normalize is not None:
@@ -137,6 +137,7 @@ class Codec:
         self.contract = contract
         self.input_table = input_lookup_table(contract)
         self.input_shift = integer_shift(self.input_table)
+        self.byte_shift = None if self.input_shift is None else np.uint8(int(self.input_shift) % 256)
         self.output_table = output_lookup_table(contract)
         self.sample_shape = LAYOUT_SHAPES[contract.layout]
         self.is_logits = contract.output == "logits"
@@ -149,51 +150,18 @@ class Codec:
             encoded = self.input_table.take(digits)
         return encoded.reshape((digits.shape[0],) + self.sample_shape)
 
-    def writer(self, buffer: np.ndarray):
-        """A function writing encoded digits into ``buffer`` (a runtime's N×28×28-shaped input memory).
+    def input_view(self, buffer: np.ndarray) -> np.ndarray:
+        """``buffer`` (a model input of N digits) as the N×28×28 array ``encode_into`` fills: its raw bytes
+        when encoding is a wrapping add, so that add is one uint8 ``np.add``."""
+        view = buffer.reshape(buffer.shape[0], SIDE, SIDE)
+        return view.view(np.uint8) if self.byte_shift is not None else view
 
-        Compiled once per buffer so the hot path is one numpy call: a wrapping uint8 add for integer
-        inputs that are a shifted pixel, else a table lookup."""
-        if self.input_shift is not None:
-            as_bytes, shift = buffer.view(np.uint8), np.uint8(int(self.input_shift) % 256)
-            return lambda digits: np.add(digits, shift, out=as_bytes)
-        table = self.input_table
-        return lambda digits: table.take(digits, out=buffer)
-
-    def reader(self, buffer: np.ndarray):
-        """A function returning fresh probabilities from ``buffer`` (a runtime's output memory)."""
-        table = self.output_table
-        if table is not None and not self.is_logits and buffer.ndim == 2:
-            return lambda: table.take(buffer)
-        return lambda: self.decode(buffer)
-
-    @staticmethod
-    def hot_path(write, read, run, shape: tuple, fallback, lock, is_current=None, when_busy=None):
-        """``predict_proba`` compiled for one batch shape: a few inline checks, then write → run → read.
-        Anything else (another shape, dtype or type) takes ``fallback``, the general path.
-
-        ``lock`` guards the shared buffers behind ``write``/``read``, so threads sharing a predictor each
-        get their own answer. A thread finding them busy waits, or takes ``when_busy`` (a path with buffers
-        of its own) when given one. ``is_current``, checked under the lock, tells whether the buffers are
-        still the runtime's (a re-allocation for another batch size makes them stale: then ``fallback``)."""
-        ndarray, uint8 = np.ndarray, np.dtype(np.uint8)
-        acquire, release = lock.acquire, lock.release
-        blocking = when_busy is None
-
-        def predict_proba(images):
-            if images.__class__ is ndarray and images.shape == shape and images.dtype is uint8:
-                if not acquire(blocking):
-                    return when_busy(images)
-                try:
-                    if is_current is None or is_current():
-                        write(images)
-                        run()
-                        return read()
-                finally:
-                    release()
-            return fallback(images)
-
-        return predict_proba
+    def encode_into(self, digits: np.ndarray, view: np.ndarray) -> None:
+        """N×28×28 uint8 → the model's input, written into ``view`` (from ``input_view``) with no allocation."""
+        if self.byte_shift is not None:
+            np.add(digits, self.byte_shift, out=view)
+        else:
+            self.input_table.take(digits, out=view)
 
     def decode(self, raw: np.ndarray) -> np.ndarray:
         """The model's raw output → N×10 float32 probabilities (always a fresh array)."""

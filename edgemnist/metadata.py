@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 
-from . import __version__
 from .contract import InputContract
+from .tflite_graph import tflite_schema
 
 METADATA_KEY = "edgemnist"
 # What the tensors cannot say: the float range, normalization, output kind and labels.
@@ -18,20 +18,16 @@ EMBEDDED_FIELDS = ("input_scale", "mean", "std", "output", "labels")
 
 
 def model_metadata(contract: InputContract, arch: str, weights_sha256: str, fmt: str, quantization: str) -> dict:
+    from .common.versions import EDGEMNIST_VERSION
+
     return {
-        "edgemnist_version": __version__,
+        "edgemnist_version": EDGEMNIST_VERSION,
         "arch": arch,
         "format": fmt,
         "quantization": quantization,
         "weights_sha256": weights_sha256,
         "contract": {key: value for key, value in contract.to_dict().items() if key in EMBEDDED_FIELDS},
     }
-
-
-def tflite_schema():
-    from .common.deps import import_optional
-
-    return import_optional("ai_edge_litert.schema_py_generated", "tflite")
 
 
 def read_tflite_metadata(model_bytes: bytes) -> dict | None:

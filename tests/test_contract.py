@@ -1,8 +1,11 @@
+import math
+
 import numpy as np
 import pytest
 
 from edgemnist.common.errors import EdgemnistError
 from edgemnist.contract import (
+    LAYOUT_SHAPES,
     Codec,
     InputContract,
     as_digit_batch,
@@ -34,6 +37,19 @@ def test_wrong_digits_are_refused_clearly(images):
         as_digit_batch(images)
 
 
+def by_hand(contract: InputContract) -> np.ndarray:
+    """The model input for each pixel value 0..255, from the formula in plain Python floats and round()
+    (half to even, as TFLite's and ONNX's quantizers round), not from the contract module."""
+    values = []
+    for pixel in range(256):
+        x = (pixel / 255 * contract.input_scale - contract.mean) / contract.std
+        if contract.dtype in ("int8", "uint8"):
+            low, high = (-128, 127) if contract.dtype == "int8" else (0, 255)
+            x = min(max(round(x / contract.quant_scale) + contract.quant_zero_point, low), high)
+        values.append(x)
+    return np.array(values, np.float64)
+
+
 @pytest.mark.parametrize(
     "contract",
     [
@@ -46,34 +62,54 @@ def test_wrong_digits_are_refused_clearly(images):
     ],
 )
 def test_encoding_matches_the_formula(contract):
-    expected = (DIGITS.astype(np.float64) / 255 * contract.input_scale - contract.mean) / contract.std
-    if contract.dtype != "float32":
-        expected = quantize(expected, contract.quant_scale, contract.quant_zero_point, contract.dtype)
+    expected = by_hand(contract)[DIGITS]
     codec = Codec(contract)
     encoded = codec.encode(DIGITS)
-    assert encoded.dtype == np.dtype(contract.dtype)
-    assert np.allclose(encoded.reshape(3, 28, 28), expected, atol=1e-6)
-    buffer = np.empty((3, 28, 28), contract.dtype)
-    codec.writer(buffer)(DIGITS)
-    assert np.array_equal(buffer, encoded.reshape(3, 28, 28))  # the hot path writes the same values
+    assert encoded.dtype == np.dtype(contract.dtype) and encoded.shape == (3, *LAYOUT_SHAPES[contract.layout])
+    assert np.allclose(encoded.reshape(3, 28, 28), expected, rtol=0, atol=1e-6)
+    buffer = np.full((3, *LAYOUT_SHAPES[contract.layout]), 99, contract.dtype)  # a runtime's input memory
+    codec.encode_into(DIGITS, codec.input_view(buffer))
+    assert np.array_equal(buffer, encoded)  # the fast path writes the same values, in place
 
 
-def test_quantize_round_trips_within_half_a_step():
-    values = np.linspace(0, 1, 101)
-    q = quantize(values, 1 / 255, -128, "int8")
-    assert (
-        np.max(np.abs(dequantize(q, 1 / 255, -128) - values)) <= 0.5 / 255 + 1e-6
-    )  # half a step, plus float32 rounding
+@pytest.mark.parametrize(
+    ("contract", "pixels", "model_input"),
+    [  # known values: int8 with scale 1/255 and zero-point -128 is the pixel minus 128
+        (
+            InputContract(dtype="int8", quant_scale=1 / 255, quant_zero_point=-128),
+            [0, 1, 128, 255],
+            [-128, -127, 0, 127],
+        ),
+        (InputContract(dtype="uint8", quant_scale=1 / 255, quant_zero_point=0), [0, 7, 255], [0, 7, 255]),
+        # 255 → 1.0 / 0.0123 = 81.3 → 81 - 7 = 74; 128 → 0.502 / 0.0123 = 40.8 → 41 - 7 = 34
+        (InputContract(dtype="int8", quant_scale=0.0123, quant_zero_point=-7), [0, 128, 255], [-7, 34, 74]),
+        (InputContract(input_scale=255.0), [0, 3, 255], [0.0, 3.0, 255.0]),
+        (InputContract(mean=0.5, std=0.5), [0, 255], [-1.0, 1.0]),
+    ],
+)
+def test_encoding_gives_known_values(contract, pixels, model_input):
+    digits = np.zeros((len(pixels), 28, 28), np.uint8)
+    digits[:, 0, 0] = pixels
+    assert Codec(contract).encode(digits).reshape(len(pixels), -1)[:, 0].tolist() == pytest.approx(model_input)
+
+
+def test_quantize_rounds_and_clips_to_known_values():
+    q = quantize(np.array([0.0, 0.25, 1.0, 2.0, -1.0]), 1 / 255, -128, "int8")
+    assert q.dtype == np.int8 and q.tolist() == [-128, -64, 127, 127, -128]  # 0.25·255 = 63.75 → 64
+    assert dequantize(np.array([-128, -64, 127], np.int8), 1 / 255, -128).tolist() == pytest.approx(
+        [0.0, 64 / 255, 1.0]
+    )
     assert input_lookup_table(InputContract(dtype="int8", quant_scale=1 / 255, quant_zero_point=-128))[255] == 127
 
 
 def test_logits_become_probabilities_and_quantized_outputs_are_dequantized():
-    logits = np.array([[2.0, 1.0, 0.1] + [0.0] * 7], np.float32)
-    probs = Codec(InputContract(output="logits")).decode(logits)
-    assert np.isclose(probs.sum(), 1.0) and probs.argmax() == 0
-    quantized = np.array([[-128, 127] + [-128] * 8], np.int8)
+    logits = [2.0, 1.0, 0.1] + [0.0] * 7
+    probs = Codec(InputContract(output="logits")).decode(np.array([logits], np.float32))
+    total = sum(math.exp(v) for v in logits)
+    assert probs[0].tolist() == pytest.approx([math.exp(v) / total for v in logits], rel=1e-6)
+    quantized = np.array([[-128, 127, -1] + [-128] * 7], np.int8)
     codec = Codec(InputContract(output_dtype="int8", output_quant_scale=1 / 256, output_quant_zero_point=-128))
-    assert np.allclose(codec.decode(quantized)[0, :2], [0.0, 255 / 256])
+    assert codec.decode(quantized)[0, :3].tolist() == [0.0, 255 / 256, 127 / 256]  # (q + 128) / 256, exact
 
 
 def test_unknown_layout_is_refused():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import __version__
+from ..common.versions import EDGEMNIST_VERSION as __version__
 
 ERROR = {
     "description": "a client error",

@@ -7,7 +7,7 @@ import click
 from ..common.errors import ValidationFailed
 from ..export import QUANTIZATIONS, format_names
 from ..models import ARCHITECTURES
-from . import cli
+from .group import cli
 from .options import (
     TRAINING_IMAGES,
     calibration_option,

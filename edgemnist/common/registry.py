@@ -1,7 +1,14 @@
-"""A tiny named registry: the plug-in point for architectures, export formats and runtime backends."""
+"""A tiny named registry: the plug-in point for architectures, export formats, inspectors and runtime backends.
+
+A registry given its ``package`` finds the plug-ins itself: the first time it is asked what it holds, it
+imports every module of that package (``pkgutil``), and each module registers what it defines. Adding a
+backend, format or inspector is adding one module; no list of imports names them.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -11,9 +18,11 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, package: str | None = None):
         self.kind = kind
+        self.package = package  # the package whose modules register into this registry
         self._items: dict[str, T] = {}
+        self._discovered = False
 
     def register(self, name: str) -> Callable[[T], T]:
         """Decorator: ``@REGISTRY.register("onnx")``; a duplicate name is a programming error."""
@@ -28,12 +37,25 @@ class Registry(Generic[T]):
 
     def get(self, name: str) -> T:
         try:
-            return self._items[name]
+            return self._all()[name]
         except KeyError:
             raise EdgemnistError(f"unknown {self.kind} {name!r}; known: {', '.join(self.names())}") from None
 
     def names(self) -> list[str]:
-        return list(self._items)
+        return list(self._all())
 
     def items(self):
-        return self._items.items()
+        return self._all().items()
+
+    def _all(self) -> dict[str, T]:
+        if self.package and not self._discovered:
+            self._discovered = True  # first, so that a module asking for the names while imported does not recurse
+            import_submodules(self.package)
+        return self._items
+
+
+def import_submodules(package: str) -> None:
+    """Import every module of ``package`` (not its sub-packages' modules): each registers what it defines.
+    Module top levels stay light (heavy runtimes are imported inside functions), so this is cheap."""
+    for module in pkgutil.iter_modules(importlib.import_module(package).__path__):
+        importlib.import_module(f"{package}.{module.name}")

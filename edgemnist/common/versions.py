@@ -25,6 +25,10 @@ def package_version(name: str) -> str | None:
         return None
 
 
+# pyproject.toml is the one place the version is written; an installed package carries it in its metadata.
+EDGEMNIST_VERSION = package_version("edgemnist") or "0+unknown"
+
+
 def tool_versions() -> dict[str, str]:
     found = {name: package_version(name) for name in TOOLS}
     if not found.get("tensorflow") and found.get("tensorflow-cpu"):

@@ -18,9 +18,8 @@ import numpy as np
 from ..common.deps import import_tensorflow, native_output_silenced
 from ..common.progress import SILENT, Progress
 from ..contract import to_float01
+from ..tflite_graph import WEIGHTED_OPS, read_graph
 from . import LayerAnalysis, LayerError, sqnr_db
-
-WEIGHTED_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"}
 
 
 def dequantized(q, scale, zero_point):
@@ -92,7 +91,7 @@ def candidate_tensors(candidate_path) -> tuple[dict, dict]:
     """{tensor name: detail} and {output tensor index: weight tensor index} of the candidate model."""
     from pathlib import Path
 
-    from ..inspect.tflite import open_interpreter, read_graph
+    from ..inspect.tflite import open_interpreter
 
     interpreter = open_interpreter(candidate_path)
     details = {d["name"]: d for d in interpreter.get_tensor_details()}

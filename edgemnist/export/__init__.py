@@ -28,7 +28,7 @@ class Format:
     validated: bool = True  # False for source-code formats that wrap another artifact
 
 
-FORMATS: Registry[Format] = Registry("export format")
+FORMATS: Registry[Format] = Registry("export format", package=__name__)
 
 
 def export_format(name: str, extension: str, quantizations: tuple, validated: bool = True):
@@ -74,7 +74,7 @@ def artifact_name(arch: str, fmt: Format, quantization: str) -> str:
 
 def load_formats() -> None:
     """Import the format modules so they register themselves (their runtimes stay unimported)."""
-    from . import c, onnx, tflite  # noqa: F401
+    FORMATS.names()
 
 
 @functools.cache

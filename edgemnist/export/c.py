@@ -7,8 +7,8 @@ import re
 
 import numpy as np
 
-from .. import __version__
 from ..common.deps import import_optional
+from ..common.versions import EDGEMNIST_VERSION as __version__
 from ..contract import LABELS
 from . import ExportJob, export_format
 from .tflite import tflite_artifact

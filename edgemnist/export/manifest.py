@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .. import __version__
 from ..common.files import write_json
+from ..common.versions import EDGEMNIST_VERSION as __version__
 from ..common.versions import tool_versions
 
 MANIFEST = "manifest.json"

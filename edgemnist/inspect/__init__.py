@@ -56,7 +56,7 @@ class Tensor:
     last_use: int
 
 
-INSPECTORS: Registry = Registry("inspectable format")
+INSPECTORS: Registry = Registry("inspectable format", package=__name__)
 
 
 def peak_live_bytes(tensors: list[Tensor], op_count: int) -> int:
@@ -75,11 +75,13 @@ def conv_macs(output_elements: int, kernel_h: int, kernel_w: int, input_channels
 def inspect_model(path, measure: bool = False) -> Inspection:
     """Inspect a .keras, .tflite or .onnx model (format chosen by content, as the predictor does);
     ``measure`` also finds the arena the real TFLite Micro interpreter needs (TFLite models only)."""
-    from ..predict import detect_backend
-    from . import keras, onnx, tflite  # noqa: F401  (register themselves)
+    from ..predict import BACKENDS, detect_backend
+    from ..predict.base import bad_model_errors
 
     path = require_file(path, "model")
-    inspection = INSPECTORS.get(detect_backend(path))(path)
+    backend = detect_backend(path)
+    with bad_model_errors(path, BACKENDS.get(backend).model_kind):
+        inspection = INSPECTORS.get(backend)(path)
     inspection.parameters = sum(layer.parameters for layer in inspection.layers)
     inspection.macs = sum(layer.macs for layer in inspection.layers)
     inspection.arena_bytes = inspection.activation_bytes + inspection.bookkeeping_bytes

@@ -146,21 +146,5 @@ def tflm_arena(ops: list[dict], tensors: dict, activations: list[int], inputs, o
     return head, align(tail)
 
 
-def unsupported_arithmetic(graph) -> str | None:
-    """Why TFLite Micro's kernels cannot run a graph (a ``tflite.Graph``): "float16" weights, or int8 weights
-    under float activations ("dynamic-range"); None when its ops take float32 or int8 throughout."""
-    if "float16" in graph.dtypes:
-        return "float16"
-    for op in graph.ops:
-        if (
-            op["op_name"] in PER_CHANNEL_OPS
-            and len(op["inputs"]) > 1
-            and graph.dtypes[op["inputs"][0]] == "float32"
-            and graph.dtypes[op["inputs"][1]] == "int8"
-        ):
-            return "dynamic-range"
-    return None
-
-
 def unchecked_ops(ops: list[dict]) -> list[str]:
     return sorted({op["op_name"] for op in ops} - CHECKED_OPS)

@@ -3,16 +3,12 @@ public ``get_tensor_details`` without its default delegates; the arena as TFLite
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from ..common.deps import import_optional, native_output_silenced
-from ..metadata import tflite_schema
+from ..tflite_graph import WEIGHTED_OPS, read_graph, unsupported_arithmetic
 from . import INSPECTORS, Inspection, Layer, Tensor, conv_macs, peak_live_bytes
-from .micro import lifetimes, tflm_arena, unchecked_ops, unsupported_arithmetic
-
-WEIGHTED_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"}
+from .micro import lifetimes, tflm_arena, unchecked_ops
 
 
 def open_interpreter(path):
@@ -23,43 +19,6 @@ def open_interpreter(path):
         )
         interpreter.allocate_tensors()
     return interpreter
-
-
-@dataclass
-class Graph:
-    """The main subgraph of a TFLite flatbuffer: ops in execution order ({op_name, inputs, outputs}),
-    graph inputs and outputs, and each tensor's type ("float32", "int8", ...)."""
-
-    ops: list
-    inputs: list
-    outputs: list
-    dtypes: list
-
-
-def read_graph(content: bytes) -> Graph:
-    schema = tflite_schema()
-    names = {code: name for name, code in vars(schema.BuiltinOperator).items() if not name.startswith("_")}
-    type_names = {code: name.lower() for name, code in vars(schema.TensorType).items() if not name.startswith("_")}
-    model = schema.Model.GetRootAs(content, 0)
-    graph = model.Subgraphs(0)
-    ops = []
-    for position in range(graph.OperatorsLength()):
-        op = graph.Operators(position)
-        code = model.OperatorCodes(op.OpcodeIndex())
-        kind = names.get(max(code.BuiltinCode(), code.DeprecatedBuiltinCode()), "UNKNOWN")
-        ops.append(
-            {
-                "op_name": kind if kind != "CUSTOM" else (code.CustomCode() or b"CUSTOM").decode(),
-                "inputs": [op.Inputs(i) for i in range(op.InputsLength())],
-                "outputs": [op.Outputs(i) for i in range(op.OutputsLength())],
-            }
-        )
-    return Graph(
-        ops,
-        [graph.Inputs(i) for i in range(graph.InputsLength())],
-        [graph.Outputs(i) for i in range(graph.OutputsLength())],
-        [type_names.get(graph.Tensors(i).Type(), "?") for i in range(graph.TensorsLength())],
-    )
 
 
 def op_macs(kind: str, tensors: dict, op) -> int:

@@ -10,11 +10,9 @@ from pathlib import Path
 from ..common.errors import EdgemnistError
 from ..common.files import require_file
 from ..common.registry import Registry
-from .base import Predictor
+from .base import Predictor, bad_model_errors
 
-BACKENDS: Registry[type[Predictor]] = Registry("runtime backend")
-
-from . import keras, litert, onnxruntime, tflm  # noqa: E402,F401  (each registers itself)
+BACKENDS: Registry[type[Predictor]] = Registry("runtime backend", package=__name__)
 
 
 def detect_backend(path: Path) -> str:
@@ -30,10 +28,12 @@ def detect_backend(path: Path) -> str:
 
 
 def load(path, threads: int | None = None, input_scale=None, normalize=None, backend: str | None = None) -> Predictor:
-    """Open ``path`` with the runtime its format needs and return a Predictor."""
+    """Open ``path`` with the runtime its format needs and return a Predictor; a file the runtime cannot
+    take (corrupted, truncated, foreign) is one line of EdgemnistError."""
     path = require_file(path, "model")
     cls = BACKENDS.get(backend or detect_backend(path))
-    return cls(path, threads=threads, input_scale=input_scale, normalize=normalize)
+    with bad_model_errors(path, cls.model_kind):
+        return cls(path, threads=threads, input_scale=input_scale, normalize=normalize)
 
 
 def looks_like_model(path) -> bool:

@@ -1,11 +1,13 @@
 """The Predictor: uint8 digits in, probabilities out, whatever runtime sits underneath.
 
 A backend only opens the model, describes its tensors and runs it (``run_native``); the contract
-arithmetic (``Codec``), batching and padding live here once.
+arithmetic (``Codec``), batching and padding live here once, and so does the ``FastPath``: the zero-copy
+way through a runtime's own buffers, with the lock that makes sharing a predictor between threads safe.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 from dataclasses import dataclass
@@ -13,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..common.errors import EdgemnistError
+from ..common.errors import EdgemnistError, first_line
 from ..common.progress import SILENT, Progress
-from ..contract import LAYOUT_SHAPES, Codec, InputContract, as_digit_batch
+from ..contract import DIGIT_SHAPE, LAYOUT_SHAPES, Codec, InputContract, as_digit_batch
 from ..metadata import EMBEDDED_FIELDS
 
 MAX_CHUNK = 1000  # large batches are run in chunks to bound activation memory
@@ -38,6 +40,19 @@ def predict_all(predictor, digits: np.ndarray, progress: Progress = SILENT, labe
             parts.append(predictor.predict_proba(digits[start : start + MAX_CHUNK]))
             advance(len(parts[-1]))
     return np.concatenate(parts)
+
+
+@contextlib.contextmanager
+def bad_model_errors(path, kind: str):
+    """Any failure while a runtime or reader takes in the file at ``path`` is one line saying the file is not
+    a valid ``kind`` model: on corrupted bytes runtimes raise every exception type there is (ValueError,
+    RuntimeError, struct.error, DecodeError, ...), and the file, not edgemnist, is what the user can fix."""
+    try:
+        yield
+    except EdgemnistError:
+        raise
+    except Exception as exc:
+        raise EdgemnistError(f"{path} is not a valid {kind} model ({type(exc).__name__}: {first_line(exc)})") from exc
 
 
 @dataclass(frozen=True)
@@ -89,20 +104,69 @@ def inferred_contract(spec: TensorSpec, metadata: dict | None) -> InputContract:
     return InputContract.from_dict(fields)
 
 
+UINT8 = np.dtype(np.uint8)
+
+
+class FastPath:
+    """The hot path for one batch size: digits are encoded straight into a runtime's input memory, the
+    runtime runs, and probabilities are decoded straight from its output memory. Built once per allocation.
+
+    Those buffers are shared by every thread calling the predictor, so ``lock`` is held from the write to
+    the read: each caller gets its own answer. A thread finding them busy waits its turn, or takes
+    ``when_busy`` (a path with buffers of its own) when given one. A runtime about to re-allocate its
+    tensors ``retire``s the path, under the lock; ``run`` then answers None and the caller goes the general way.
+    """
+
+    def __init__(self, codec: Codec, input_buffer, output_buffer, invoke, lock=None, when_busy=None):
+        self.shape = (input_buffer.shape[0], *DIGIT_SHAPE)
+        self.input = codec.input_view(input_buffer)
+        self.output = output_buffer
+        self.encode_into, self.invoke, self.decode = codec.encode_into, invoke, codec.decode
+        self.lock = lock or threading.Lock()
+        self.when_busy = when_busy
+        self.live = True
+
+    def run(self, images) -> np.ndarray | None:
+        """N×10 probabilities for ``images``, or None when this path does not take them: anything but a uint8
+        N×28×28 ndarray of its batch size N, or after it was retired (the caller then goes the general way)."""
+        if images.__class__ is not np.ndarray or images.shape != self.shape or images.dtype is not UINT8:
+            return None
+        if not self.lock.acquire(self.when_busy is None):
+            return self.when_busy(images)
+        try:
+            return self.run_locked(images) if self.live else None
+        finally:
+            self.lock.release()
+
+    def run_locked(self, digits: np.ndarray) -> np.ndarray:
+        """write → invoke → read, for a caller that holds ``lock`` already."""
+        self.encode_into(digits, self.input)
+        self.invoke()
+        return self.decode(self.output)
+
+    def retire(self) -> None:
+        """Called under ``lock`` before the runtime's buffers change: they are never touched again."""
+        self.live = False
+
+
 class Predictor:
     """Base class of every backend; subclasses set ``spec`` and implement ``run_native``.
 
     Thread safety: one predictor may be shared by threads; each call returns exactly what a call alone
-    would. Backends that keep buffers (or an interpreter that is not re-entrant) between calls guard
-    them with ``self._lock``; runtimes whose own call is thread-safe need no lock on their plain path.
+    would. A backend that keeps buffers between calls does so in a ``FastPath`` (``self.fast_path``), whose
+    lock guards them; an interpreter that is not re-entrant is guarded by ``self._lock``; runtimes whose
+    own call is thread-safe need no lock on their plain path.
     """
 
+    spec: TensorSpec  # set by the backend before Predictor.__init__
     backend = "?"
+    model_kind = "?"  # the file format, in messages: "TFLite", "ONNX", "Keras"
     runtime_package = "?"
     resizable = False  # True when the runtime can change the model's batch dimension itself
 
     def __init__(self, path: Path, threads: int | None, metadata: dict | None, input_scale=None, normalize=None):
         self._lock = threading.Lock()
+        self.fast_path: FastPath | None = None  # set by backends that run on their runtime's own buffers
         self.path = Path(path)
         self.threads = threads
         self.metadata = metadata
@@ -139,10 +203,10 @@ class Predictor:
 
     # -- the public API --------------------------------------------------------------------------
     def predict_proba(self, images) -> np.ndarray:
-        """uint8 digits (28×28 or N×28×28) → N×10 float32 probabilities.
-
-        Backends that keep runtime buffers shadow this, per instance, with ``Codec.hot_path`` compiled
-        for the batch size they are allocated for; it falls back here for anything else."""
+        """uint8 digits (28×28 or N×28×28) → N×10 float32 probabilities."""
+        answer = self.fast_path.run(images) if self.fast_path else None
+        if answer is not None:
+            return answer
         digits = as_digit_batch(images)
         if digits.shape[0] <= self._direct_limit:
             return self.infer(digits)

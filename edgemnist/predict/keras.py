@@ -11,6 +11,7 @@ from .base import Predictor, TensorSpec
 @BACKENDS.register("keras")
 class KerasPredictor(Predictor):
     backend = "keras"
+    model_kind = "Keras"
     runtime_package = "keras"
 
     @staticmethod

@@ -2,30 +2,29 @@
 
 Two ways to drive the interpreter, chosen once at load time:
 
-- **native** (fast): digits are encoded straight into the interpreter's input tensor and probabilities
-  read straight from its output tensor, through numpy views kept between calls, by a ``predict_proba``
-  compiled for the allocated batch size. The public wrapper refuses to run while such views exist, so
-  this drives the wrapped C++ interpreter, the private ``Interpreter._interpreter``.
+- **native** (fast): a ``FastPath`` encodes digits straight into the interpreter's input tensor and reads
+  probabilities straight from its output tensor, through numpy views kept for the allocated batch size.
+  The public wrapper refuses to run while such views exist, so this drives the wrapped C++ interpreter,
+  the private ``Interpreter._interpreter``.
 - **public**: ``set_tensor`` → ``invoke`` → ``get_tensor``, the documented API (a copy each way).
 
 The native path is used only when that private attribute exists and answers exactly like the public
 path on probe digits; otherwise (a LiteRT release that renamed or changed it) the public path is used.
-``benchmarks/RESULTS.md`` records what the native path gains; ``EDGEMNIST_LITERT_PUBLIC=1`` forces the public one.
-Either way one lock serializes the interpreter, which is not re-entrant, so a predictor shared by threads stays correct.
+``benchmarks/RESULTS.md`` records what the native path gains; ``EDGEMNIST_LITERT_PUBLIC=1`` forces the public
+one. Either way one lock (the predictor's, which the fast path shares) serializes the interpreter, which is
+not re-entrant, so a predictor shared by threads stays correct.
 """
 
 from __future__ import annotations
 
 import os
-from functools import partial
 
 import numpy as np
 
 from ..common.deps import import_optional, native_output_silenced
-from ..common.errors import EdgemnistError, first_line
 from ..metadata import read_tflite_metadata
 from . import BACKENDS
-from .base import Predictor, TensorSpec, probe_digits
+from .base import FastPath, Predictor, TensorSpec, probe_digits
 
 NATIVE_ATTRIBUTE = "_interpreter"  # the wrapped C++ interpreter of ai_edge_litert's Interpreter
 PUBLIC_ONLY_ENV = "EDGEMNIST_LITERT_PUBLIC"  # "1": always the public API (an escape hatch, and for benchmarks)
@@ -43,6 +42,7 @@ def open_litert(litert, threads, **source):
 @BACKENDS.register("litert")
 class LiteRTPredictor(Predictor):
     backend = "litert"
+    model_kind = "TFLite"
     runtime_package = "ai-edge-litert"
 
     @staticmethod
@@ -52,11 +52,8 @@ class LiteRTPredictor(Predictor):
     def __init__(self, path, threads=None, input_scale=None, normalize=None):
         litert = import_optional("ai_edge_litert.interpreter", "tflite")
         content = path.read_bytes()
-        try:
-            self.interpreter = open_litert(litert, threads, model_content=content)
-            metadata = read_tflite_metadata(content)
-        except Exception as exc:  # truncated or corrupt flatbuffers raise ValueError/RuntimeError/IndexError
-            raise EdgemnistError(f"{path} is not a valid TFLite model ({first_line(exc)})") from exc
+        self.interpreter = open_litert(litert, threads, model_content=content)
+        metadata = read_tflite_metadata(content)
         source, target = self.interpreter.get_input_details()[0], self.interpreter.get_output_details()[0]
         signature_batch = int(source["shape_signature"][0])
         self.resizable = signature_batch == -1
@@ -69,9 +66,9 @@ class LiteRTPredictor(Predictor):
         )
         self._input_index, self._output_index = source["index"], target["index"]
         self._batch = load_batch = int(source["shape"][0])
-        self._native = None  # the public path answers the output probe in Predictor.__init__
+        self._native = self._input_view = self._output_view = None  # the public path answers the probes
         super().__init__(path, threads, metadata, input_scale, normalize)
-        self._native = self._usable_native_interpreter(load_batch)
+        self._choose_path(load_batch)
 
     @property
     def path_kind(self) -> str:
@@ -85,8 +82,7 @@ class LiteRTPredictor(Predictor):
         with self._lock:
             if self._native is None:
                 return self._run_public(model_input)
-            if model_input.shape[0] != self._batch:
-                self._allocate(model_input.shape[0])
+            self._allocated_for(model_input.shape[0])
             self._input_view[...] = model_input
             self._native.Invoke()
             return self._output_view.copy()
@@ -111,11 +107,7 @@ class LiteRTPredictor(Predictor):
         if self._native is None:
             return super().infer(digits)
         with self._lock:
-            if digits.shape[0] != self._batch:
-                self._allocate(digits.shape[0])
-            self._write(digits)
-            self._native.Invoke()
-            return self._read()
+            return self._allocated_for(digits.shape[0]).run_locked(digits)
 
     # -- the public path ----------------------------------------------------------------------------
     def _run_public(self, model_input):
@@ -129,37 +121,37 @@ class LiteRTPredictor(Predictor):
         return self.interpreter.get_tensor(self._output_index)
 
     # -- the native path ----------------------------------------------------------------------------
-    def _usable_native_interpreter(self, batch: int):
-        """The private C++ interpreter, allocated for ``batch`` with its hot path compiled, if it exists
-        and answers probe digits exactly like the public API; else None (and the public path is used)."""
+    def _choose_path(self, batch: int) -> None:
+        """Use the private C++ interpreter, allocated for ``batch`` with its fast path, if it exists and
+        answers probe digits exactly like the public API; else stay on the public path."""
         # Two probes, the native path answering the first: stale output memory cannot pass for an answer.
         probe, last = (np.repeat(digit[None], batch, axis=0) for digit in probe_digits()[::-1])  # a stroke, a blank
         public = self.codec.decode(self.run_native(self.codec.encode(probe)))  # before any reference to the native one
         self.run_native(self.codec.encode(last))
         native = None if os.environ.get(PUBLIC_ONLY_ENV) == "1" else getattr(self.interpreter, NATIVE_ATTRIBUTE, None)
         if native is None or not all(hasattr(native, name) for name in NATIVE_METHODS):
-            return None
+            return
         try:
             self._native = native
-            self._allocate(batch)
             answer = self.infer(probe)
         except Exception:  # a changed private API: any failure means the public path
             answer = None
         if answer is not None and np.array_equal(public, answer):
-            return native
-        self.__dict__.pop("predict_proba", None)
-        self._native = self._input_view = self._output_view = None
+            return
+        self.fast_path = self._native = self._input_view = self._output_view = None
         self.interpreter = open_litert(
             import_optional("ai_edge_litert.interpreter", "tflite"), self.threads, model_path=str(self.path)
         )  # a fresh one: no views may remain on it
         self._batch = batch
-        return None
 
-    def _allocate(self, batch: int) -> None:
-        """(Re)allocate for ``batch`` digits and take fresh views of the input and output tensors.
-        Called under the lock (or before the predictor is shared); the old hot path becomes stale."""
-        self.__dict__.pop("predict_proba", None)  # drop the hot path compiled for the old views
-        self._input_view = self._output_view = None
+    def _allocated_for(self, batch: int) -> FastPath:
+        """The fast path for ``batch`` digits, (re)allocating the interpreter when its batch differs: the old
+        path is retired and fresh views of the input and output tensors make a new one. Called under the lock."""
+        if self.fast_path is not None and self._batch == batch:
+            return self.fast_path
+        if self.fast_path is not None:
+            self.fast_path.retire()
+        self.fast_path = self._input_view = self._output_view = None
         native = self._native
         shape = np.array([batch, *self.spec.input_shape[1:]], dtype=np.int32)
         native.ResizeInputTensor(self._input_index, shape, False)
@@ -168,18 +160,5 @@ class LiteRTPredictor(Predictor):
         self._input_view = native.tensor(native, self._input_index)
         self._output_view = native.tensor(native, self._output_index)
         self._batch = batch
-        self._compile_io()
-
-    def _compile_io(self) -> None:
-        """Bind encoding, decoding and the hot path to the current tensor views."""
-        digit_view = self._input_view.reshape(self._batch, 28, 28)
-        self._write, self._read = self.codec.writer(digit_view), self.codec.reader(self._output_view)
-        views = self._input_view
-
-        def is_current():
-            return self._input_view is views
-
-        fallback = partial(Predictor.predict_proba, self)
-        self.predict_proba = self.codec.hot_path(
-            self._write, self._read, self._native.Invoke, digit_view.shape, fallback, self._lock, is_current
-        )
+        self.fast_path = FastPath(self.codec, self._input_view, self._output_view, native.Invoke, self._lock)
+        return self.fast_path

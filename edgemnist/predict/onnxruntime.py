@@ -1,8 +1,8 @@
 """ONNX Runtime backend (CPU execution provider).
 
 ``session.run`` is thread-safe; the IOBinding buffers this backend reuses between calls are not, so they
-sit behind the predictor's lock, and a thread that finds them busy runs ``session.run`` with buffers of
-its own instead of waiting: threads sharing a predictor still run concurrently in ONNX Runtime.
+belong to a ``FastPath``, behind its lock, and a thread that finds them busy runs ``session.run`` with
+buffers of its own instead of waiting: threads sharing a predictor still run concurrently in ONNX Runtime.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from functools import partial
 import numpy as np
 
 from ..common.deps import import_optional
-from ..common.errors import EdgemnistError, first_line
+from ..common.errors import EdgemnistError
 from ..metadata import read_onnx_metadata
 from . import BACKENDS
-from .base import Predictor, TensorSpec
+from .base import FastPath, Predictor, TensorSpec
 
 ONNX_TYPES = {
     "tensor(float)": "float32",
@@ -37,6 +37,7 @@ def numpy_dtype(onnx_type: str) -> str:
 @BACKENDS.register("onnxruntime")
 class OnnxRuntimePredictor(Predictor):
     backend = "onnxruntime"
+    model_kind = "ONNX"
     runtime_package = "onnxruntime"
 
     @staticmethod
@@ -50,10 +51,7 @@ class OnnxRuntimePredictor(Predictor):
         if threads:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
-        try:
-            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types for a bad file
-            raise EdgemnistError(f"{path} is not a valid ONNX model ({first_line(exc)})") from exc
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         source, target = self.session.get_inputs()[0], self.session.get_outputs()[0]
         self.spec = TensorSpec(
             input_shape=tuple(d if isinstance(d, int) else None for d in source.shape),
@@ -64,7 +62,7 @@ class OnnxRuntimePredictor(Predictor):
         )
         self._input_name, self._output_names = source.name, [target.name]
         self._output_shape = tuple(target.shape)
-        self._bound_batch, self._bindable = None, True
+        self._bindable = True
         metadata = read_onnx_metadata(self.session.get_modelmeta().custom_metadata_map)
         super().__init__(path, threads, metadata, input_scale, normalize)
 
@@ -80,42 +78,31 @@ class OnnxRuntimePredictor(Predictor):
         return {"onnxruntime session.run": lambda: session.run(outputs, feed)}
 
     def infer(self, digits):
-        """IOBinding over reused buffers: no per-call allocation and no feed-dict checks; binding also
-        compiles a ``predict_proba`` hot path for that batch size."""
-        if not self._bindable or not self._lock.acquire(blocking=False):
-            return super().infer(digits)  # session.run, thread-safe, with buffers of its own
-        try:
-            count = digits.shape[0]
-            if count != self._bound_batch and not self._bind(count):
-                self._bindable = False  # output dims the session cannot state: plain session.run from now on
-                return super().infer(digits)
-            self._write(digits)
-            self.session.run_with_iobinding(self._binding)
-            return self._read()
-        finally:
-            self._lock.release()
+        """Through a ``FastPath`` over IOBinding buffers (no per-call allocation, no feed-dict checks) when
+        the session can state its output shape; else plain ``session.run``."""
+        fast = self.fast_path
+        if fast is None or fast.shape[0] != digits.shape[0]:
+            fast = self._bind(digits.shape[0]) if self._bindable else None
+        answer = None if fast is None else fast.run(digits)
+        return super().infer(digits) if answer is None else answer
 
-    def _bind(self, count: int) -> bool:
-        """Allocate and bind input/output buffers for batches of ``count``; False if shapes are unknown."""
+    def _bind(self, count: int) -> FastPath | None:
+        """A fast path over input/output buffers bound for batches of ``count``; None (and plain
+        ``session.run`` from now on) when the session cannot state the output's dimensions.
+
+        Each path owns its buffers and its lock, so replacing ``self.fast_path`` with one for another batch
+        size leaves a thread still running the old one undisturbed; a thread finding a path busy runs plain
+        ``session.run`` (thread-safe, with buffers of its own) instead of waiting."""
         ort = import_optional("onnxruntime", "onnx")
         output_shape = (count, *self._output_shape[1:])
         if not all(isinstance(d, int) for d in output_shape[1:]):
-            return False
-        self._input_buffer = np.empty((count, *self.codec.sample_shape), dtype=self.contract.dtype)
-        self._output_buffer = np.empty(output_shape, dtype=self.spec.output_dtype)
-        digit_view = self._input_buffer.reshape(count, 28, 28)
-        self._write, self._read = self.codec.writer(digit_view), self.codec.reader(self._output_buffer)
-        self._binding = self.session.io_binding()
-        self._binding.bind_ortvalue_input(self._input_name, ort.OrtValue.ortvalue_from_numpy(self._input_buffer))
-        self._binding.bind_ortvalue_output(self._output_names[0], ort.OrtValue.ortvalue_from_numpy(self._output_buffer))
-        self._bound_batch = count
-        run = partial(self.session.run_with_iobinding, self._binding)
-        general = partial(Predictor.predict_proba, self)
-        self.predict_proba = self.codec.hot_path(
-            self._write, self._read, run, digit_view.shape, general, self._lock, when_busy=self._predict_unbound
-        )
-        return True
-
-    def _predict_unbound(self, images):
-        """The hot path's way when its buffers are in use by another thread: plain ``session.run``."""
-        return Predictor.infer(self, images)
+            self._bindable = False
+            return None
+        source = np.empty((count, *self.codec.sample_shape), dtype=self.contract.dtype)
+        target = np.empty(output_shape, dtype=self.spec.output_dtype)
+        binding = self.session.io_binding()
+        binding.bind_ortvalue_input(self._input_name, ort.OrtValue.ortvalue_from_numpy(source))
+        binding.bind_ortvalue_output(self._output_names[0], ort.OrtValue.ortvalue_from_numpy(target))
+        run = partial(self.session.run_with_iobinding, binding)
+        self.fast_path = FastPath(self.codec, source, target, run, when_busy=partial(Predictor.infer, self))
+        return self.fast_path

@@ -18,9 +18,8 @@ import numpy as np
 
 from ..common.deps import import_optional, native_output_silenced
 from ..common.errors import EdgemnistError, first_line
-from ..inspect.micro import unsupported_arithmetic
-from ..inspect.tflite import read_graph
 from ..metadata import read_tflite_metadata
+from ..tflite_graph import read_graph, unsupported_arithmetic
 from . import BACKENDS
 from .base import Predictor, TensorSpec
 
@@ -74,7 +73,7 @@ def open_tflm(runtime, content: bytes, path, arena_bytes: int = HOST_ARENA_BYTES
     with native_messages() as messages:
         try:
             return runtime.Interpreter.from_bytes(content, arena_size=arena_bytes)
-        except (RuntimeError, ValueError) as exc:
+        except Exception as exc:  # its Python wrapper reads the flatbuffer too: struct.error, TypeError...
             error = exc
     reason = messages[0] if messages else first_line(error)
     raise EdgemnistError(f"{path}: TFLite Micro could not load the model ({reason.strip()[:200]})")
@@ -96,7 +95,7 @@ def runs_in_arena(runtime, content: bytes, arena_bytes: int) -> bool:
         interpreter.set_input(np.zeros(source["shape"], source["dtype"]), 0)
         interpreter.invoke()
         return True
-    except (RuntimeError, ValueError):  # what open_tflm expects from a model that does not fit
+    except Exception:  # RuntimeError from a model that does not fit; open_tflm then says why a broken one fails
         return False
 
 
@@ -151,6 +150,7 @@ class TFLMPredictor(Predictor):
     """One TFLM interpreter behind the predictor's lock: it holds one digit's tensors, so calls take turns."""
 
     backend = "tflm"
+    model_kind = "TFLite"
     runtime_package = "tflite-micro"
 
     @staticmethod
