@@ -65,16 +65,17 @@ def table(results: dict) -> str:
     headers = ["model", *[t.removeprefix("qemu:") for t in TARGETS]]
     rows = []
     for model, cells in results.items():
-        line = [model]
+        line = [model.replace("edgemnist/pretrained/", "shipped ").replace("runs/seed/export/", "seed export ")]
         for target in TARGETS:
             c = cells.get(target)
             if not c:
                 line.append("—")
                 continue
-            lsb = "n/a" if c["max_lsb"] is None else f"{c['max_lsb']:g}"
-            text = f"{c['accuracy']:.2%}, agree {c['agreement']:.2%}, Δ {lsb} LSB"
+            # int8 outputs: their own step; float outputs: the step of an int8 softmax output, 1/256
+            steps = c["max_lsb"] if c["max_lsb"] is not None else round(c["max_abs_diff"] * 256, 1)
+            text = f"{c['accuracy']:.2%}, agree {c['agreement']:.2%}, Δ {steps:g} steps"
             if c.get("instructions_per_digit"):
-                text += f", {c['instructions_per_digit'] / 1e6:.2f} M insn"
+                text += f", {c['instructions_per_digit'] / 1e6:.2f} M insn/digit"
             line.append(text)
         rows.append(line)
     return markdown_table(headers, rows)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..common.files import write_text
 from ..common.plotting import pyplot, save_figure
-from ..common.render import human_bytes, markdown_table, text_table
+from ..common.render import human_bytes, markdown_table, percent, text_table
 
 # MACs per digit beside the latency: what a micro-controller's time follows, even where a desktop core disagrees.
 HEADERS = [
@@ -74,7 +74,14 @@ def baseline_rows(report) -> list[list]:
 BASELINE_HEADERS = ["model", "batch", "bare runtime call", "p50 µs", "p99 µs", "predictor / bare"]
 
 
-INSTRUCTION_HEADERS = ["model", "batch", "guest instructions / call", "per digit", "bare runtime call / call"]
+INSTRUCTION_HEADERS = [
+    "model",
+    "batch",
+    "guest instructions / call",
+    "per digit",
+    "bare runtime call / call",
+    "accuracy",
+]
 # Why the emulated figures are counts, not times: said wherever they are shown.
 INSTRUCTIONS_NOTE = (
     "guest instructions per call, counted by a QEMU TCG plugin on the emulated CPU's instruction stream; not a "
@@ -92,6 +99,7 @@ def instruction_rows(report) -> list[list]:
             calls["predictor"]["per_inference"],
             calls["predictor"]["per_digit"],
             next((c["per_inference"] for name, c in calls.items() if name != "predictor"), None),
+            percent(row.accuracy),
         ]
         for row in report.rows
         for batch, calls in row.instructions.items()

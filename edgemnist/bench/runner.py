@@ -73,7 +73,7 @@ def bench_target(target: Target, models, job: BenchJob, timeout: float, report) 
         else:
             placed = job.placed(where, model=where[str(model)], count_instructions=target.counts_instructions)
             try:
-                outcome = target.run("bench.worker", dataclasses.asdict(placed), timeout)
+                outcome = target.run("bench.worker", dataclasses.asdict(placed), timeout * target.time_scale)
                 result = {**outcome.result, **(instruction_counts(outcome) if placed.count_instructions else {})}
             except TargetError as exc:
                 lost = str(exc)

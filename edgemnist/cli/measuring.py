@@ -47,7 +47,7 @@ from .options import (
     type=click.FloatRange(1, 86_400),
     default=300,
     show_default=True,
-    help="Seconds before a worker is killed.",
+    help="Seconds before a worker is killed (×20 on an emulated qemu:CPU).",
 )
 @click.option("--reference", type=click.Path(), default=None, help="Model to measure agreement and max |Δp| against.")
 @json_file_option

@@ -34,6 +34,7 @@ class Target:
 
     name: str
     counts_instructions = False  # True where cost is counted in guest instructions instead of timed
+    time_scale = 1  # a worker's time limit is the user's --timeout times this (emulation runs ~10-50× slower)
 
     def identify(self, models=()) -> dict:
         """The target's machine_info plus ``guest_arch``, ``cpu_model`` and ``python``; raises TargetError."""

@@ -162,6 +162,7 @@ class Qemu(Target):
     arch: str
     cpu: str  # QEMU's spelling
     counts_instructions = True
+    time_scale = 20
 
     @classmethod
     def parse(cls, spec: str, **_) -> Qemu:
