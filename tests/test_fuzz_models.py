@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -45,6 +46,8 @@ def attempt(loader: str, path: str) -> dict:
     from edgemnist.common.errors import EdgemnistError
     from edgemnist.inspect import inspect_model
 
+    if loader == "segfault":  # what a runtime's native bug would do: the test of the crash detection
+        os.kill(os.getpid(), signal.SIGSEGV)
     try:
         if loader == "inspect":
             inspect_model(path)
@@ -195,6 +198,32 @@ def test_mutations_change_the_file():
     assert mutated(content, ("truncate", 10)) == content[:10]
     assert mutated(content, ("splice", 0, 100, 4))[:4] == content[100:104]
     assert mutated(content, ("overwrite", 5, b"xyz"))[5:8] == b"xyz"
+
+
+def test_a_crashing_worker_is_a_failure_and_the_next_case_runs(worker, tmp_path):
+    starts = worker.started
+    assert worker.run("segfault", tmp_path / "any.tflite")["outcome"] == "crash"
+    (tmp_path / "empty.onnx").write_bytes(b"")
+    assert worker.run("onnxruntime", tmp_path / "empty.onnx")["outcome"] == "error"
+    assert worker.started == max(starts, 1) + 1  # a fresh worker took the next case
+
+
+@pytest.mark.parametrize(("command", "name"), [("predict", "mcu_int8.tflite"), ("inspect", "mcu_int8.onnx")])
+def test_the_cli_says_one_line_and_exits_2_on_a_corrupted_model(tmp_path, command, name):
+    """What a user sees: the command's one line of error (not "internal error", exit 3)."""
+    from click.testing import CliRunner
+    from PIL import Image
+
+    from edgemnist.cli import cli
+
+    content = (PRETRAINED / name).read_bytes()
+    path = tmp_path / name
+    path.write_bytes(content[: len(content) // 2])  # truncated: still the format's magic bytes, half its tables
+    Image.new("L", (28, 28)).save(tmp_path / "digit.png")
+    args = [command, str(path)] + ([str(tmp_path / "digit.png")] if command == "predict" else [])
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, result.output
+    assert "is not a valid" in result.output and len(result.output.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize(("loader", "models", "cases"), PLAN, ids=[loader for loader, _, _ in PLAN])
