@@ -60,6 +60,7 @@ def streamed(command: list[str], progress: Progress, what: str) -> None:
     """Run ``command``, its output as live progress; a failure is one line with its last message."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
     last = ""
+    assert process.stdout is not None  # stdout=PIPE
     for line in process.stdout:
         if line.strip():
             last = line.strip()

@@ -74,9 +74,7 @@ def confident_mistakes(probabilities: np.ndarray, labels: np.ndarray, count: int
     ]
 
 
-def score(
-    probabilities: np.ndarray, labels: np.ndarray, names=tuple(str(d) for d in range(10)), mistakes: int = 10
-) -> dict:
+def score(probabilities: np.ndarray, labels: np.ndarray, names=tuple("0123456789"), mistakes: int = 10) -> dict:
     """Everything an Evaluation holds but the model's description."""
     predicted = probabilities.argmax(axis=1)
     matrix = confusion_matrix(labels, predicted, len(names))

@@ -113,7 +113,7 @@ def error_lines(report) -> list[str]:
 
 def board_groups(report) -> dict[str, list]:
     """The rows of each remote board (``bench --on``), in the report's order; empty for a local run."""
-    groups = {}
+    groups: dict[str, list] = {}
     for row in report.rows:
         if row.board:
             groups.setdefault(row.board, []).append(row)

@@ -28,7 +28,7 @@ def measure(calls: dict, batch: int, runs: int, warmup: int) -> dict:
     for call in calls.values():
         for _ in range(warmup):
             call()
-    samples = {name: [] for name in calls}
+    samples: dict[str, list[float]] = {name: [] for name in calls}
     rounds = min(ROUNDS, runs)
     clock = time.perf_counter_ns
     for round_number in range(rounds):

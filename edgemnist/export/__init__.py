@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,7 @@ def export_format(name: str, extension: str, quantizations: tuple, validated: bo
 class ExportJob:
     """What every converter needs: the Keras model, where it came from, and calibration digits."""
 
-    keras_model: object
+    keras_model: Any  # a keras.Model (Keras is imported lazily)
     arch: str
     source_path: Path
     source_sha256: str  # of the .keras file: changes with every save (its zip holds timestamps)

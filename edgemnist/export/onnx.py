@@ -56,7 +56,7 @@ def calibration_reader(job: ExportJob, input_name: str):
     """Feeds the calibration digits one at a time, as onnxruntime's CalibrationDataReader expects."""
     quantization = import_optional("onnxruntime.quantization", "onnx")
 
-    class Reader(quantization.CalibrationDataReader):
+    class Reader(quantization.CalibrationDataReader):  # type: ignore[name-defined]  # base from a lazy import
         def __init__(self):
             self._batches = iter([{input_name: to_float01(digit)} for digit in job.calibration])
 

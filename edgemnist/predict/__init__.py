@@ -6,6 +6,7 @@ Each backend is one module that registers itself; its runtime is imported only w
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ..common.errors import EdgemnistError
 from ..common.files import require_file
@@ -31,7 +32,7 @@ def load(path, threads: int | None = None, input_scale=None, normalize=None, bac
     """Open ``path`` with the runtime its format needs and return a Predictor; a file the runtime cannot
     take (corrupted, truncated, foreign) is one line of EdgemnistError."""
     path = require_file(path, "model")
-    cls = BACKENDS.get(backend or detect_backend(path))
+    cls: Any = BACKENDS.get(backend or detect_backend(path))  # each backend class takes its own options
     with bad_model_errors(path, cls.model_kind):
         return cls(path, threads=threads, input_scale=input_scale, normalize=normalize)
 

@@ -7,6 +7,7 @@ architecture (from the metadata our exports carry; a Keras model's arch is its n
 
 from __future__ import annotations
 
+import builtins  # Difference has a field named "float"
 import hashlib
 import math
 from dataclasses import asdict, dataclass, field
@@ -46,12 +47,12 @@ class Difference:
     corruption: str
     int8: str
     float: str
-    int8_accuracy: float
-    float_accuracy: float
-    difference: float  # accuracy points, int8 − float
+    int8_accuracy: builtins.float
+    float_accuracy: builtins.float
+    difference: builtins.float  # accuracy points, int8 − float
     only_int8_right: int
     only_float_right: int
-    p_value: float  # exact two-sided McNemar (binomial) test on the discordant digits
+    p_value: builtins.float  # exact two-sided McNemar (binomial) test on the discordant digits
 
 
 @dataclass
@@ -106,7 +107,7 @@ def describe(predictor) -> tuple[str | None, str, str]:
 def float_partner(candidate: ModelRobustness, models: list[ModelRobustness]) -> ModelRobustness | None:
     floats = [m for m in models if m.quantization == "float32" and m.arch == candidate.arch]
     same_format = [m for m in floats if m.format == candidate.format]
-    return (same_format or floats or [None])[0]
+    return next(iter(same_format or floats), None)
 
 
 def robustness(

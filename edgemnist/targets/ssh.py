@@ -55,15 +55,11 @@ class Board(Target):
     """A board as the user named it (``pi@raspberrypi.local``, ``root@127.0.0.1:2222``, a ``Host`` alias
     of ~/.ssh/config), how to reach it, and its Python there."""
 
-    target: str
+    name: str  # the target as the user wrote it
     destination: str
     port: int | None
     python: str  # a shell word or two run by the board's shell, so "~/venv/bin/python" works
     ssh_options: tuple[str, ...] = ()
-
-    @property
-    def name(self) -> str:
-        return self.target
 
     @classmethod
     def parse(cls, target: str, remote_python: str = "python3", ssh_options=(), **_) -> Board:

@@ -303,7 +303,7 @@ def test_a_lost_connection_ends_that_boards_run(sshd, board_python, data_dir, tm
 )
 def test_board_names(target, destination, port):
     board = Board.parse(target)
-    assert (board.target, board.destination, board.port) == (target, destination, port)
+    assert (board.name, board.destination, board.port) == (target, destination, port)
 
 
 @pytest.mark.parametrize("target", ["-oProxyCommand=x", "a b", "host:port", ""])
