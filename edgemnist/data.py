@@ -85,7 +85,8 @@ def read_idx_file(folder: Path, name: str) -> np.ndarray:
 
 def load_idx_folder(folder: Path) -> Mnist:
     arrays = {split: [read_idx_file(folder, name) for name in names] for split, names in SPLIT_FILES.items()}
-    return Mnist(*arrays["train"], *arrays["test"], source=str(folder))
+    (x_train, y_train), (x_test, y_test) = arrays["train"], arrays["test"]
+    return Mnist(x_train, y_train, x_test, y_test, source=str(folder))
 
 
 def load_npz(path: Path) -> Mnist:

@@ -11,6 +11,7 @@ import io
 import json
 
 import numpy as np
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from ..common.errors import EdgemnistError
@@ -64,7 +65,7 @@ async def uploaded_image(request: Request, body: bytes) -> tuple[bytes, str]:
     try:
         async with Request(request.scope, replay).form(max_files=1, max_fields=10) as form:
             for value in form.values():
-                if hasattr(value, "read"):
+                if isinstance(value, UploadFile):
                     return await value.read(), value.filename or "upload"
     except ApiError:
         raise

@@ -11,6 +11,7 @@ import io
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -88,7 +89,7 @@ def chosen_model(request: Request) -> ServedModel:
 
 def prediction(model: ServedModel, make_digit, show_digit: bool) -> dict:
     """Runs in a worker thread: make the digit (decode and preprocess an image), then predict."""
-    answer = {"model": model.name, "backend": model.predictor.backend}
+    answer: dict[str, object] = {"model": model.name, "backend": model.predictor.backend}
     try:
         digit = make_digit()
     except BlankImage:
@@ -116,7 +117,7 @@ def catalogue(served: dict[str, ServedModel], browser) -> dict:
     """What GET /api/models answers; made once, since the served models never change."""
     ort_ready = all((ORT_DIR / name).is_file() for name in ORT_FILES)
     version_file = ORT_DIR / "VERSION"
-    browser_part = {"available": bool(browser) and ort_ready}
+    browser_part: dict[str, object] = {"available": bool(browser) and ort_ready}
     if browser:
         browser_part.update(
             model=browser.name,
@@ -166,6 +167,13 @@ def create_app(model_paths=None, threads: int = 1, **contract) -> Starlette:
     fails before a server starts."""
     served = {model.name: model for model in load_served_models(model_paths, threads, **contract)}
     browser = choose_browser_model(list(served.values()))
+    # Starlette types a handler as taking any Exception; each of ours takes the one type it is registered for.
+    handlers: dict[Any, Any] = {
+        ApiError: api_error,
+        HTTPException: http_error,
+        EdgemnistError: library_error,
+        Exception: internal_error,
+    }
     app = Starlette(
         routes=[
             Route("/", page),
@@ -176,12 +184,7 @@ def create_app(model_paths=None, threads: int = 1, **contract) -> Starlette:
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         lifespan=start_thread_pool,
-        exception_handlers={
-            ApiError: api_error,
-            HTTPException: http_error,
-            EdgemnistError: library_error,
-            Exception: internal_error,
-        },
+        exception_handlers=handlers,
     )
     warm_up(served.values())
     app.state.served = served

@@ -30,10 +30,14 @@ def format_cell(value) -> str:
 
 def human_bytes(size: int) -> str:
     """Sizes in text and plots: IEC units (1 KiB = 1024 bytes), everywhere; JSON keeps bytes."""
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
+    if size < 1024:
+        return f"{size:.0f} B"
+    scaled = size / 1024
+    for unit in ("KiB", "MiB"):
+        if scaled < 1024:
+            return f"{scaled:.1f} {unit}"
+        scaled /= 1024
+    return f"{scaled:.1f} GiB"
 
 
 def evaluation_text(evaluation) -> str:

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .outputs import OutputAnalysis
 
 # The suspect rule. An int8 tensor that uses its range well has an SQNR of 30–45 dB (≈ 6 dB per bit of the
 # 8, less the headroom of outliers); exact ops (pooling, reshapes) are far above. A layer is the suspect when
@@ -52,8 +56,8 @@ class Explanation:
     candidate: str
     images: int
     comparison: dict  # a parity.Comparison without its disagreement list
-    outputs: dict  # outputs.OutputAnalysis
-    layers: dict | None  # LayerAnalysis; None when the layers could not be matched
+    outputs: OutputAnalysis
+    layers: LayerAnalysis | None  # None when the layers could not be matched
     suspect: str | None
     reason: str | None
     notes: list = field(default_factory=list)
@@ -75,7 +79,7 @@ def sqnr_db(signal_power: float, noise_power: float) -> float:
 
 def find_suspect(layers: list[LayerError]) -> LayerError | None:
     """The first layer whose SQNR is below FLOOR_DB and JUMP_DB below the median of the layers before it."""
-    before = []
+    before: list[float] = []
     for layer in layers:
         if layer.sqnr_db is None:
             continue
@@ -95,7 +99,7 @@ def reason_for(layer: LayerError) -> str:
             f"{layer.weight_abs_median:.2g}: "
             f"{layer.weight_zero_share:.1%} of the weights round to 0"
         )
-    if layer.scale is not None and layer.float_max is not None:
+    if layer.scale is not None and layer.float_min is not None and layer.float_max is not None:
         span = max(abs(layer.float_min), abs(layer.float_max))
         parts.append(
             f"output scale {layer.scale:.3g} where the float range is ±{span:.3g}"

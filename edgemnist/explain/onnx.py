@@ -38,7 +38,7 @@ def onnx_layers(reference_path, candidate_path, digits, progress: Progress = SIL
             augmented = Path(tmp) / f"{name}.onnx"
             debug.modify_model_output_intermediate_tensors(str(path), str(augmented))
             input_name = onnx.load(str(augmented)).graph.input[0].name
-            activations[name] = debug.collect_activations(str(augmented), calibration_reader(feed, input_name))
+            activations[name] = debug.collect_activations(str(augmented), calibration_reader(feed, input_name))  # type: ignore[arg-type]  # reads .calibration only
     matching = debug.create_activation_matching(activations["qdq"], activations["float"])
     constants = initializers(candidate)
     quantizers = {n.input[0]: n for n in candidate.graph.node if n.op_type == "QuantizeLinear"}

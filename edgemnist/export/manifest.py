@@ -14,7 +14,7 @@ SCHEMA_VERSION = 1
 
 
 def tensor_record(shape, dtype: str, quant: tuple) -> dict:
-    record = {"dtype": dtype}
+    record: dict[str, object] = {"dtype": dtype}
     if shape is not None:
         record["shape"] = [-1 if d is None else int(d) for d in shape]
     if quant and quant[0]:

@@ -45,11 +45,11 @@ def decode_grayscale(source, name: str, max_pixels: int = MAX_IMAGE_PIXELS) -> n
                 raise EdgemnistError(
                     f"{name} is too large: {image.width}×{image.height} pixels (at most {max_pixels:,})"
                 )
-            image = ImageOps.exif_transpose(image)
-            if image.mode in ("RGBA", "LA", "P") or "transparency" in image.info:
-                background = Image.new("RGBA", image.size, "white")  # transparent paper is white paper
-                image = Image.alpha_composite(background, image.convert("RGBA"))
-            return np.asarray(image.convert("L"), dtype=np.float32)
+            upright = ImageOps.exif_transpose(image)
+            if upright.mode in ("RGBA", "LA", "P") or "transparency" in upright.info:
+                background = Image.new("RGBA", upright.size, "white")  # transparent paper is white paper
+                upright = Image.alpha_composite(background, upright.convert("RGBA"))
+            return np.asarray(upright.convert("L"), dtype=np.float32)
     except Image.DecompressionBombError:  # Pillow's own guard, which fires before ours beyond twice its limit
         raise EdgemnistError(f"{name} is too large: over {max_pixels:,} pixels") from None
     except UnidentifiedImageError:
@@ -82,7 +82,7 @@ def to_mnist_digit(gray: np.ndarray) -> np.ndarray:
     height, width = crop.shape
     scale = BOX / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    fitted = np.asarray(Image.fromarray(crop.astype(np.float32), mode="F").resize(size, Image.LANCZOS))
+    fitted = np.asarray(Image.fromarray(crop.astype(np.float32), mode="F").resize(size, Image.Resampling.LANCZOS))
     return centre_by_mass(np.clip(fitted, 0, 255))
 
 
