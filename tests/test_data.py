@@ -37,7 +37,7 @@ def test_npz_is_verified_like_the_idx_files(tmp_path, mnist):
 @pytest.mark.parametrize("damage", ["truncate", "flip"])
 def test_damaged_file_is_refused(tmp_path, data_dir, damage):
     for name in IDX_SHA256:
-        shutil.copy(f"{data_dir}/{name}.gz", tmp_path)
+        shutil.copyfile(f"{data_dir}/{name}.gz", tmp_path / f"{name}.gz")  # not the read-only mode of shared/
     target = tmp_path / "t10k-labels-idx1-ubyte.gz"
     if damage == "truncate":
         target.write_bytes(target.read_bytes()[:2000])
