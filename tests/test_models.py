@@ -31,10 +31,22 @@ def test_mcu_fits_a_micro_controller_budget(tmp_path):
     assert not any(layer.type == "Dense" and layer.parameters > 1_000 for layer in inspection.layers)
 
 
+def test_mcu_subtracts_each_digits_mean_inside_the_graph():
+    # A uniform lift of the background (grey paper) must not reach the first convolution: the untrained model's
+    # answer is the same for x and x + 0.4, on every backend the graph is exported to.
+    import numpy as np
+
+    model = build_model("mcu")
+    x = np.random.default_rng(0).random((8, 28, 28, 1), dtype=np.float32)
+    lifted = np.asarray(model(x + 0.4, training=False))
+    assert np.allclose(np.asarray(model(x, training=False)), lifted, atol=1e-5)
+    assert not np.allclose(np.asarray(model(x, training=False)), np.asarray(model(x * 0.5, training=False)), atol=1e-5)
+
+
 def test_an_architecture_carries_its_training_recipe():
     seed, mcu = ARCHITECTURES.get("seed"), ARCHITECTURES.get("mcu")
     assert (seed.epochs, seed.batch_size, seed.learning_rate, seed.warmup) == (10, 32, 1e-3, 0.0)  # the tutorial's
-    assert mcu.augment and mcu.warmup > 0
+    assert mcu.augment == "field" and mcu.warmup > 0
 
 
 def test_unknown_architecture_lists_the_known_ones():
