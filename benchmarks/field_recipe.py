@@ -25,15 +25,19 @@ from edgemnist.train import train
 
 OUT = Path(__file__).resolve().parents[1] / "runs" / "field-recipe"
 RECIPE = dict(augment="field", epochs=24, batch_size=128, learning_rate=4e-3, warmup=0.15)
+NO_TONE = {"p_two_tone": 0.0, "p_outline": 0.0}  # the field before two-tone paper and outlined strokes
 # name → (widths, standardise, recipe changes, field changes)
 VARIANTS = {
-    "mcu-field": ((8, 16, 16, 16, 32), False, {}, {}),
-    "mcu-field-std": ((8, 16, 16, 16, 32), True, {}, {}),
-    "wide-field-std": ((8, 12, 24, 24, 40), True, {}, {}),
-    "wide-field": ((8, 12, 24, 24, 40), False, {}, {}),
-    "wide-field-std-30": ((8, 12, 24, 24, 40), True, {"epochs": 30}, {}),
-    "wide-field-std-c65": ((8, 12, 24, 24, 40), True, {}, {"clean_fraction": 0.65}),
-    "wide-field-std-c35": ((8, 12, 24, 24, 40), True, {}, {"clean_fraction": 0.35}),
+    "mcu-field": ((8, 16, 16, 16, 32), False, {}, NO_TONE),
+    "mcu-field-std": ((8, 16, 16, 16, 32), True, {}, NO_TONE),
+    "wide-field-std": ((8, 12, 24, 24, 40), True, {}, NO_TONE),
+    "wide-field": ((8, 12, 24, 24, 40), False, {}, NO_TONE),
+    "wide-field-std-30": ((8, 12, 24, 24, 40), True, {"epochs": 30}, NO_TONE),
+    "wide-field-std-c65": ((8, 12, 24, 24, 40), True, {}, {**NO_TONE, "clean_fraction": 0.65}),
+    "wide-field-std-c35": ((8, 12, 24, 24, 40), True, {}, {**NO_TONE, "clean_fraction": 0.35}),
+    "wide-field-std-20": ((8, 12, 24, 24, 40), True, {"epochs": 20}, NO_TONE),
+    "wide-field-std-tone": ((8, 12, 24, 24, 40), True, {}, {}),
+    "wide-field-std-tone-20": ((8, 12, 24, 24, 40), True, {"epochs": 20}, {}),
 }
 
 

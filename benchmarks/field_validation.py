@@ -40,8 +40,14 @@ def occluded(images: np.ndarray, rng) -> np.ndarray:
     return out
 
 
+def two_tone(images: np.ndarray) -> np.ndarray:
+    """Two-tone paper: below the anti-diagonal (row + column > 30) ink and paper swap."""
+    rows, cols = np.mgrid[0:28, 0:28]
+    return np.where(rows + cols > 30, 1 - images, images)
+
+
 def field_set(images: np.ndarray, seed: int = 1234) -> dict[str, np.ndarray]:
-    """Eleven field conditions of fixed strength, named by what they are."""
+    """Thirteen field conditions of fixed strength, named by what they are."""
     rng = np.random.default_rng(seed)
     ramp = np.linspace(0, 0.5, 28, dtype=np.float32)[None, None, :]
     sets = {
@@ -56,5 +62,7 @@ def field_set(images: np.ndarray, seed: int = 1234) -> dict[str, np.ndarray]:
         "shifted 4 px": shifted(images, rng),
         "black patch 8×8": occluded(images, rng),
         "ruled paper": ruled(images),
+        "edges only (3×3 Laplacian)": each_image(images, lambda im: im.filter(ImageFilter.FIND_EDGES)),
+        "two-tone paper (corner half)": two_tone(images),
     }
     return {name: np.clip(x, 0, 1).astype(np.float32) for name, x in sets.items()}

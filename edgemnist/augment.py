@@ -2,7 +2,8 @@
 
 ``jitter`` is the small shift and rotation the compact models always had. ``field`` draws what a camera or a
 sensor gives a deployed model: grey paper, low contrast, uneven light, sensor noise, defocus, thin and thick pens,
-things in front of the digit, ruled lines, light-on-dark or dark-on-light, a digit off-centre or turned. None of
+things in front of the digit, ruled lines, light-on-dark or dark-on-light (all over, or in one band of two-tone paper),
+outlined strokes, a digit off-centre or turned. None of
 it comes from MNIST-C (``edgemnist.robustness``), which stays the held-out test of robustness.
 
 Every draw is stateless, seeded by (seed, batch number): the same seed gives the same images in any process.
@@ -42,6 +43,8 @@ class Field:
     p_occlusion: float = 0.25  # a rectangle of paper 3–10 px a side hides part of the digit
     p_line: float = 0.25  # a ruled line or scratch, 1–2.5 px wide, solid or dashed, across the image
     p_inverted: float = 0.05  # dark ink on light paper
+    p_two_tone: float = 0.1  # two-tone paper: in one band 4–14 px wide, at any angle, ink and paper swap
+    p_outline: float = 0.1  # outlined strokes: only a 1-px ring around each stroke (stencils, edge-enhancing cameras)
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,12 @@ AUGMENTATIONS.register("field")(Field())
 class Draws:
     """Stateless per-image random numbers, each call a fresh stream of (seed, batch, call number)."""
 
-    def __init__(self, tf, seed: int, step, batch):
-        self.tf, self.seed, self.step, self.batch, self.calls = tf, seed, step, batch, 0
+    def __init__(self, tf, seed: int, step, batch, calls: int = 0):
+        self.tf, self.seed, self.step, self.batch, self.calls = tf, seed, step, batch, calls
+
+    def fork(self, first_call: int) -> Draws:
+        """Streams numbered from ``first_call``: effects added later draw here, so older ones keep their draws."""
+        return Draws(self.tf, self.seed, self.step, self.batch, first_call)
 
     def stream(self):
         self.calls += 1
@@ -132,6 +139,16 @@ def lines(tf, draws: Draws):
     return line * (1 - dashed + dashed * dashes)
 
 
+def band(tf, draws: Draws):
+    """1 inside a straight band 4–14 px wide at a random angle, within 8 px of the centre, else 0."""
+    rows, cols = grid(tf)
+    angle = per_image(draws.uniform(0, math.pi))
+    offset = per_image(draws.uniform(-8, 8))
+    width = per_image(draws.uniform(4, 14))
+    across = cols * tf.cos(angle) + rows * tf.sin(angle) - offset
+    return tf.cast(tf.abs(across) < width / 2, tf.float32)
+
+
 def rectangle(tf, draws: Draws):
     rows, cols = grid(tf)
     height, width = (per_image(draws.uniform(3, 10)) for _ in range(2))
@@ -161,6 +178,9 @@ def field_batch(tf, images, spec: Field, draws: Draws):
     thick = tf.nn.max_pool2d(images, 3, 1, "SAME")
     thin = -tf.nn.max_pool2d(-images, 3, 1, "SAME")
     images = images + tf.nn.relu(pen) * (thick - images) + tf.nn.relu(-pen) * (thin - images)
+    later = draws.fork(500)
+    outline = later.chance(spec.p_outline, field)
+    images = images + outline * (tf.nn.relu(tf.nn.max_pool2d(images, 3, 1, "SAME") - images) - images)
     defocus = per_image(draws.uniform()) * draws.chance(spec.p, field)
     images = images + defocus * (gaussian_blur(tf, images, spec.blur_sigma) - images)
 
@@ -188,7 +208,8 @@ def field_batch(tf, images, spec: Field, draws: Draws):
     white = tf.cast(draws.uniform(0, 1, (SIDE, SIDE, 1)) < 0.5, tf.float32)
     images = images + stuck * (white - images)
     images = tf.clip_by_value(images, 0, 1)
-    inverted = draws.chance(spec.p_inverted, field)
+    two_tone = band(tf, later) * later.chance(spec.p_two_tone, field)
+    inverted = tf.maximum(draws.chance(spec.p_inverted, field), two_tone)
     return images + inverted * (1 - 2 * images)
 
 

@@ -92,7 +92,7 @@ def build_edge(keras):
     "micro-controller CNN for the field: in-graph mean subtraction, unpadded 3×3 convs 8-12 | pool | 24-24-40 "
     "with batch norm, global pooling, field augmentation (17.9 k params, 1.45 M MACs)",
     augment="field",
-    epochs=30,
+    epochs=20,
     batch_size=128,
     learning_rate=4e-3,
     warmup=0.15,

@@ -27,6 +27,8 @@ NOTHING = Field(  # every effect off: each test switches on the one it measures
     p_occlusion=0.0,
     p_line=0.0,
     p_inverted=0.0,
+    p_two_tone=0.0,
+    p_outline=0.0,
 )
 
 
@@ -77,3 +79,36 @@ def test_shifts_reach_4_pixels_each_way():
     cols = np.arange(28)
     col = (out.sum(axis=1) * cols).sum(axis=1) / out.sum(axis=(1, 2)) - 13.5
     assert np.abs(col).max() <= 4.05 and np.abs(col).max() > 3.7
+
+
+def test_two_tone_paper_swaps_ink_and_paper_in_one_band_4_to_14_pixels_wide():
+    out = augmented(np.zeros((256, 28, 28), np.float32), dataclasses.replace(NOTHING, p=0.0, p_two_tone=1.0))
+    assert set(np.unique(out)) == {0.0, 1.0}
+    angles = np.radians(np.arange(180))
+    directions = np.stack([np.cos(angles), np.sin(angles)])
+    for band in out:
+        width = np.ptp(np.argwhere(band > 0) @ directions, axis=0).min()  # the lit pixels' narrowest extent
+        assert 3 <= width <= 14  # pixel centres strictly inside a band 4–14 px wide
+    assert out[:, 13:15, 13:15].max(axis=(1, 2)).mean() > 0.5  # bands pass near the centre
+    ink = augmented(np.ones((64, 28, 28), np.float32), dataclasses.replace(NOTHING, p=0.0, p_two_tone=1.0))
+    assert np.array_equal(ink, 1 - out[:64])  # the same bands (same draws) turn full ink to paper
+
+
+def test_an_outlined_stroke_is_the_1_pixel_ring_around_it():
+    square = np.zeros((8, 28, 28), np.float32)
+    square[:, 10:18, 10:18] = 1.0
+    out = augmented(square, dataclasses.replace(NOTHING, p=0.0, p_outline=1.0))
+    ring = np.zeros((28, 28), np.float32)
+    ring[9:19, 9:19] = 1.0
+    ring[10:18, 10:18] = 0.0
+    assert np.array_equal(out, np.repeat(ring[None], 8, axis=0))
+
+
+def test_the_later_effects_leave_the_earlier_draws_alone():
+    """Two-tone paper and outlines draw from streams of their own: switched off, the field gives the same images."""
+    digits = np.random.default_rng(0).random((64, 28, 28), dtype=np.float32)
+    before = dataclasses.replace(Field(), p_two_tone=0.0, p_outline=0.0)
+    with_them = dataclasses.replace(Field(), p_two_tone=0.5, p_outline=0.5)
+    off, on = augmented(digits, before), augmented(digits, with_them)
+    changed = np.any(off != on, axis=(1, 2))
+    assert 0 < changed.mean() < 1  # only digits that got one of them differ
