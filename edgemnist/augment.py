@@ -124,14 +124,21 @@ def grid(tf):
     return tf.transpose(rows)[None, :, :, None], tf.transpose(cols)[None, :, :, None]  # 1×28×28×1
 
 
-def lines(tf, draws: Draws):
-    """A straight line at a random angle and offset, 1–2.5 px wide, half of them dashed (period 4–8 px)."""
+def strip(tf, draws: Draws, max_offset: float, widths: tuple[float, float]):
+    """A straight strip at a random angle, its axis within ``max_offset`` px of the centre: each pixel's distance
+    across the strip and along it, and the strip's width in pixels (per image)."""
     rows, cols = grid(tf)
     angle = per_image(draws.uniform(0, math.pi))
-    offset = per_image(draws.uniform(-10, 10))
-    width = per_image(draws.uniform(1.0, 2.5))
+    offset = per_image(draws.uniform(-max_offset, max_offset))
+    width = per_image(draws.uniform(*widths))
     across = cols * tf.cos(angle) + rows * tf.sin(angle) - offset
     along = -cols * tf.sin(angle) + rows * tf.cos(angle)
+    return across, along, width
+
+
+def lines(tf, draws: Draws):
+    """A straight line at a random angle and offset, 1–2.5 px wide, half of them dashed (period 4–8 px)."""
+    across, along, width = strip(tf, draws, 10, (1.0, 2.5))
     line = tf.clip_by_value(width / 2 + 0.5 - tf.abs(across), 0, 1)
     period = per_image(draws.uniform(4, 8))
     dashed = per_image(tf.cast(draws.uniform() < 0.5, tf.float32))
@@ -141,11 +148,7 @@ def lines(tf, draws: Draws):
 
 def band(tf, draws: Draws):
     """1 inside a straight band 4–14 px wide at a random angle, within 8 px of the centre, else 0."""
-    rows, cols = grid(tf)
-    angle = per_image(draws.uniform(0, math.pi))
-    offset = per_image(draws.uniform(-8, 8))
-    width = per_image(draws.uniform(4, 14))
-    across = cols * tf.cos(angle) + rows * tf.sin(angle) - offset
+    across, _, width = strip(tf, draws, 8, (4, 14))
     return tf.cast(tf.abs(across) < width / 2, tf.float32)
 
 
