@@ -76,6 +76,12 @@ class InputContract:
         if self.dtype in INTEGER_DTYPES and not self.quant_scale:
             raise EdgemnistError(f"a {self.dtype} input needs a quantization scale")
 
+    @property
+    def output_step(self) -> float | None:
+        """One quantization step of an integer output, in its float units; None for a float output. The one
+        place that decides whether an output is quantized."""
+        return self.output_quant_scale if self.output_dtype in INTEGER_DTYPES else None
+
     def to_dict(self) -> dict:
         return {**dataclasses.asdict(self), "labels": list(self.labels)}
 

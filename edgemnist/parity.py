@@ -71,6 +71,14 @@ class Comparison:
         return asdict(self)
 
 
+@dataclass
+class ParityReport:
+    """What ``edgemnist parity`` reports: the tolerance every candidate was held to, and one Comparison each."""
+
+    tolerance: Tolerance
+    results: list[Comparison]
+
+
 def compare(
     candidate_probs,
     reference_probs,
@@ -119,15 +127,16 @@ def parity(
     ``backend`` runs the candidates (not the reference) with that runtime: ``parity(m, [m], t, backend="tflm")``
     compares TFLite Micro with LiteRT on the same file, held to ``TFLM_MAX_LSB`` unless ``tolerance`` says.
     ``on`` runs the candidates on that target and the reference here: ``parity(m, [m], t, on="qemu:cortex-a72")``
-    asks whether a Pi 4 reads what this machine reads."""
+    asks whether a Pi 4 reads what this machine reads. ``contract`` (input_scale, normalize) applies to the
+    candidates only."""
     from .predict import load
     from .predict.base import predict_all
 
     mnist = load_mnist(data_dir)
     images, labels = mnist.x_test[:limit], mnist.y_test[:limit]
-    reference_probs = predict_all(
-        load(reference_path, threads=threads, **contract), images, progress, f"{reference_path}"
-    )
+    # The contract describes the candidates: the reference is read as it describes itself, so that a foreign
+    # candidate needing --input-scale 255 can be checked against a model of ours.
+    reference_probs = predict_all(load(reference_path, threads=threads), images, progress, f"{reference_path}")
     tolerance = tolerance.for_backend(backend)
     run_candidate = candidate_on(on, threads, backend, contract, progress) if on else None
     results = []
@@ -136,18 +145,13 @@ def parity(
             probs, scale, where = run_candidate(path, images)
         else:
             candidate = load(path, threads=threads, backend=backend, **contract)
-            probs, scale, where = predict_all(candidate, images, progress, f"{path}"), output_step(candidate), None
+            probs, where = predict_all(candidate, images, progress, f"{path}"), None
+            scale = candidate.contract.output_step
         label = f"{path} ({backend})" if backend else str(path)
         comparison = compare(probs, reference_probs, labels, tolerance, label, str(reference_path), scale)
         comparison.target = where
         results.append(comparison)
     return results
-
-
-def output_step(predictor) -> float | None:
-    """The output's quantization step for an int8/uint8 output, else None."""
-    contract = predictor.contract
-    return contract.output_quant_scale if contract.output_dtype in ("int8", "uint8") else None
 
 
 def candidate_on(on: str, threads, backend, contract: dict, progress: Progress):
@@ -160,6 +164,6 @@ def candidate_on(on: str, threads, backend, contract: dict, progress: Progress):
     def run(path, images):
         progress.say(f"{path} on {target.name} ({len(images)} digits)")
         found = predictions(target, path, images, threads, backend, contract)
-        return found.probabilities, found.description.get("output_scale"), found.target
+        return found.probabilities, found.output_step, found.target
 
     return run

@@ -23,9 +23,20 @@ COMMANDS = [  # what a user of edgemnist relies on; more may be registered
     "models",
     "serve",
 ]
-# Commands whose result is data: --json prints it, --json-file writes it. (bench, evaluate and parity: see their own
-# tests.)
-RESULT_COMMANDS = ["train", "export", "pipeline", "models", "predict", "inspect", "explain", "robustness"]
+# Commands whose result is data: --json prints it, --json-file writes it.
+RESULT_COMMANDS = [
+    "train",
+    "export",
+    "pipeline",
+    "models",
+    "predict",
+    "inspect",
+    "explain",
+    "robustness",
+    "bench",
+    "evaluate",
+    "parity",
+]
 
 
 def listed_commands(help_text: str) -> list[str]:

@@ -50,3 +50,35 @@ def test_a_damaged_model_fails_with_exit_1(trained, broken_models, data_dir, nam
 
 def test_bad_input_exits_2(trained, tmp_path):
     assert run_cli("parity", trained.model_path, tmp_path / "none.onnx").exit_code == 2
+
+
+def foreign_model_on_0_255(float_onnx, out):
+    """``float_onnx`` behind a ×1/255 input node and without our metadata: a foreign model that must be told
+    --input-scale 255, and reads then exactly what ``float_onnx`` reads."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(float_onnx))
+    graph = model.graph
+    original = graph.input[0].name
+    for node in graph.node:
+        node.input[:] = ["x01" if name == original else name for name in node.input]
+    graph.initializer.append(numpy_helper.from_array(np.array(1 / 255, np.float32), "per255"))
+    graph.node.insert(0, helper.make_node("Mul", [original, "per255"], ["x01"]))
+    del model.metadata_props[:]
+    onnx.save(model, str(out))
+    return out
+
+
+def test_the_contract_flags_describe_the_candidates_not_the_reference(artifact_paths, data_dir, tmp_path):
+    """--input-scale 255 is the foreign candidate's; the reference is read as it describes itself (it used to be
+    read on 0..255 too, and the check failed on a faithful candidate)."""
+    reference = artifact_paths["seed_float32.onnx"]
+    candidate = foreign_model_on_0_255(reference, tmp_path / "foreign.onnx")
+    result = run_cli(
+        "parity", reference, candidate, "--input-scale", "255", "--atol", "1e-4", "--min-agreement", 1.0,
+        "--limit", 1000, "--data", data_dir, "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (comparison,) = json.loads(result.stdout)["results"]
+    assert comparison["agreement"] == 1.0 and comparison["reference_accuracy"] > 0.9

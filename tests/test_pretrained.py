@@ -60,7 +60,7 @@ def test_predict_without_a_model_uses_the_shipped_mcu_model(digit_png):
     assert default_model().name == "mcu_int8.tflite"
     result = run_cli("predict", digit_png, "--json")
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["label"] == "9"
+    assert json.loads(result.stdout)[0]["label"] == "9"
 
 
 def test_models_lists_what_is_shipped():
@@ -71,7 +71,7 @@ def test_models_lists_what_is_shipped():
 def test_a_device_with_only_onnxruntime_uses_the_onnx_mcu_model(digit_png):
     result = run_without(["tensorflow", "keras", "ai_edge_litert"], "predict", digit_png, "--json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["label"] == "9"
+    assert json.loads(result.stdout)[0]["label"] == "9"
 
 
 def test_a_device_with_no_runtime_is_told_what_to_install(digit_png):

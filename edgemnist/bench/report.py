@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..common.files import write_text
 from ..common.plotting import pyplot, save_figure
-from ..common.render import human_bytes, markdown_table, percent, text_table
+from ..common.render import human_bytes, markdown_table, percent, plural, text_table
 
 # MACs per digit beside the latency: what a micro-controller's time follows, even where a desktop core disagrees.
 HEADERS = [
@@ -148,7 +148,7 @@ def board_lines(report) -> list[str]:
         state = state_text(states[0]["before"], states[-1]["after"]) if states else "no run finished"
         lines.append(
             f"{board}: {machine['hostname']}, {machine['board'] or machine['cpu']} ({machine['arch']}, "
-            f"{machine['cores']} cores), "
+            f"{plural(machine['cores'], 'core')}), "
             f"Linux {machine['kernel']}, Python {machine['python']} at {machine['executable']}, {runtimes}; {state}"
         )
     return lines
@@ -205,7 +205,7 @@ def micro_table(report) -> tuple[list[str], list[list]] | None:
 def machine_line(report) -> str:
     m, s = report.machine, report.settings
     return (
-        f"{m['cpu']} ({m['arch']}, {m['cores']} cores, {', '.join(m['isa']) or 'no SIMD flags read'}), "
+        f"{m['cpu']} ({m['arch']}, {plural(m['cores'], 'core')}, {', '.join(m['isa']) or 'no SIMD flags read'}), "
         f"{human_bytes(m['memory_bytes'] or 0)} RAM, {m['os']}, Python {m['python']}; "
         f"threads={s['threads']}, cores={s['cores'] or 'all'}, runs={s['runs']}, warm-up={s['warmup']}"
     )
@@ -218,7 +218,7 @@ def text_report(report) -> str:
             machine_line(report),
             *board_lines(report),
             "",
-            text_table(HEADERS, rows_for(report)),
+            *([text_table(HEADERS, timed)] if (timed := rows_for(report)) else []),
             *error_lines(report),
             "",
             *(["boards side by side", text_table(*side_by_side), ""] if side_by_side else []),
@@ -228,8 +228,11 @@ def text_report(report) -> str:
                 if (counted := instruction_rows(report))
                 else []
             ),
-            "bare runtime baselines",
-            text_table(BASELINE_HEADERS, baseline_rows(report)),
+            *(
+                ["bare runtime baselines", text_table(BASELINE_HEADERS, bare)]
+                if (bare := baseline_rows(report))
+                else []
+            ),
         ]
     )
 
@@ -256,8 +259,7 @@ def markdown_report(report, title="edgemnist benchmark") -> str:
                 else []
             ),
             *(["Boards side by side:", "", markdown_table(*side_by_side), ""] if side_by_side else []),
-            markdown_table(HEADERS, rows_for(report)),
-            "",
+            *([markdown_table(HEADERS, timed), ""] if (timed := rows_for(report)) else []),
             *[f"- {line}" for line in error_lines(report)],
             "",
             *(
@@ -277,10 +279,11 @@ def markdown_report(report, title="edgemnist benchmark") -> str:
                 if (counted := instruction_rows(report))
                 else []
             ),
-            "Bare runtime calls, measured in the same worker:",
-            "",
-            markdown_table(BASELINE_HEADERS, baseline_rows(report)),
-            "",
+            *(
+                ["Bare runtime calls, measured in the same worker:", "", markdown_table(BASELINE_HEADERS, bare), ""]
+                if (bare := baseline_rows(report))
+                else []
+            ),
         ]
     )
 

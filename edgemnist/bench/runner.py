@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..common.errors import EdgemnistError
-from ..common.files import write_npz
+from ..common.files import require_file, write_npz
 from ..common.progress import SILENT, Progress
 from ..data import load_mnist
 from ..targets import resolve
@@ -73,7 +73,7 @@ def bench_target(target: Target, models, job: BenchJob, timeout: float, report) 
         else:
             placed = job.placed(where, model=where[str(model)], count_instructions=target.counts_instructions)
             try:
-                outcome = target.run("bench.worker", dataclasses.asdict(placed), timeout * target.time_scale)
+                outcome = target.run("bench.worker", placed, timeout * target.time_scale)
                 result = {**outcome.result, **(instruction_counts(outcome) if placed.count_instructions else {})}
             except TargetError as exc:
                 lost = str(exc)
@@ -102,66 +102,65 @@ def bench_targets(targets: list[Target], models, job: BenchJob, timeout: float, 
     return [row for group in groups for row in group]
 
 
-def reference_probabilities(reference, digits, folder: Path, threads, contract: dict) -> str:
+def reference_probabilities(reference, digits, folder: Path, threads) -> str:
+    """The reference's answers, read as the reference describes itself: the job's contract is the models'."""
     from ..predict import load
 
     path = folder / "reference.npy"
-    np.save(path, load(reference, threads=threads, **contract).predict_proba(digits))
+    np.save(path, load(reference, threads=threads).predict_proba(digits))
     return str(path)
+
+
+def check_models(models, job: BenchJob) -> None:
+    """A path that is not there, or not a model at all, is the user's typo: one line and exit 2 before any
+    worker starts, rather than a table of failed rows. A damaged model still becomes its row's error."""
+    from ..predict import detect_backend
+
+    for model in models:
+        path = require_file(model, "model")
+        if not job.backend:
+            detect_backend(path)
 
 
 def bench(
     models,
-    batches=(1,),
-    threads: int | None = 1,
-    cores=None,
-    runs: int = 200,
-    warmup: int = 20,
-    timeout: float = 300,
+    job: BenchJob | None = None,
+    *,
+    on=(),
     reference=None,
     data_dir=None,
+    limit: int | None = None,
+    timeout: float = 300,
     progress: Progress = SILENT,
-    contract: dict | None = None,
-    on=(),
     remote_python: str = "python3",
     ssh_options=(),
-    backend: str | None = None,
-    limit: int | None = None,
 ) -> BenchReport:
-    """Measure every model in ``models``; ``reference`` (a model file, run here) gives agreement and max |Δp|;
-    ``contract`` holds input_scale / normalize for models that cannot tell. ``on`` lists targets: boards
-    ("user@host[:port]", over SSH), emulated CPUs ("qemu:cortex-a72", counted in instructions, not timed) or
-    "here" (the default). ``backend`` runs every model with that runtime (e.g. "tflm") instead of the one its
-    format picks. ``limit``: the accuracy pass uses the first ``limit`` test digits (all by default)."""
+    """Measure every model in ``models`` as ``job`` says (batches, threads, cores, runs, warm-up, contract,
+    backend; its file fields are filled here). ``on`` lists targets: boards ("user@host[:port]", over SSH),
+    emulated CPUs ("qemu:cortex-a72", counted in instructions, not timed) or "here" (the default).
+    ``reference`` (a model file, run here) gives agreement and max |Δp|; ``limit``: the accuracy pass uses the
+    first ``limit`` test digits (all by default); ``timeout``: seconds before a worker is killed."""
     if not models:
         raise EdgemnistError("no model to benchmark")
+    check_models(models, job := job or BenchJob())
     targets = [resolve(spec, remote_python=remote_python, ssh_options=ssh_options) for spec in on or ("here",)]
     mnist = load_mnist(data_dir)
-    contract = {k: v for k, v in (contract or {}).items() if v is not None}
+    contract = {k: v for k, v in job.contract.items() if v is not None}
     with tempfile.TemporaryDirectory(prefix="edgemnist-bench-") as tmp:
         test_set = Path(tmp) / "test.npz"
         digits, labels = mnist.x_test[:limit], mnist.y_test[:limit]
         write_npz(test_set, x=digits, y=labels)  # the same bytes every run: a board's cache keeps it
-        job = BenchJob(
-            test_set=str(test_set),
-            batches=list(batches),
-            threads=threads,
-            cores=cores,
-            runs=runs,
-            warmup=warmup,
-            contract=contract,
-            backend=backend,
-        )
+        job = dataclasses.replace(job, test_set=str(test_set), contract=contract, reference_probabilities=None)
         if reference:
             progress.say(f"reference {reference}: predicting the test set")
-            job.reference_probabilities = reference_probabilities(reference, digits, Path(tmp), threads, contract)
+            job.reference_probabilities = reference_probabilities(reference, digits, Path(tmp), job.threads)
         rows = bench_targets(targets, models, job, timeout, progress)
-    settings = {
-        "batches": list(batches),
-        "threads": threads,
-        "cores": cores,
-        "runs": runs,
-        "warmup": warmup,
+    settings: dict = {
+        "batches": list(job.batches),
+        "threads": job.threads,
+        "cores": job.cores,
+        "runs": job.runs,
+        "warmup": job.warmup,
         "timeout_s": timeout,
         "digits": len(labels),
     }

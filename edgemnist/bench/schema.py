@@ -8,20 +8,18 @@ row does not know is kept under ``extra``, where the report shows it).
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..common.errors import EdgemnistError
+from ..common.jobs import WorkerJob
 
 SCHEMA_VERSION = 2  # 2: target, guest fields, instructions, litert_path, inspect_error, extra
 
 
 @dataclass
-class BenchJob:
+class BenchJob(WorkerJob):
     """One worker's instructions; paths are as the target's worker sees them."""
 
-    model: str = ""
     test_set: str = ""
     batches: list[int] = field(default_factory=lambda: [1])
     threads: int | None = 1
@@ -32,8 +30,6 @@ class BenchJob:
     backend: str | None = None
     reference_probabilities: str | None = None
     count_instructions: bool = False  # under emulation: mark each batch's calls for the instruction counter, no timing
-    spawned_at: float | None = None  # this machine's clock: the origin of cold start for a worker here
-    time_limit_s: float | None = None  # on a board, the worker's own alarm
 
     def files(self) -> list[str]:
         """The local files the worker reads: a target must make them visible to it."""
@@ -45,17 +41,6 @@ class BenchJob:
         if self.reference_probabilities:
             moved["reference_probabilities"] = where.get(self.reference_probabilities, self.reference_probabilities)
         return dataclasses.replace(self, **{**moved, **changes})
-
-    def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> BenchJob:
-        given = json.loads(text)
-        unknown = set(given) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise EdgemnistError(f"the job has fields this worker does not know: {', '.join(sorted(unknown))}")
-        return cls(**given)
 
 
 @dataclass

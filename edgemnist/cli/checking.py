@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -14,12 +13,13 @@ from .options import (
     contract_kwargs,
     contract_options,
     data_option,
-    echo_json,
-    json_file_option,
+    emit_result,
+    json_options,
     limit_option,
+    on_option,
+    one_target,
     progress_for,
     quiet_option,
-    result_json,
     threads_option,
 )
 
@@ -27,8 +27,7 @@ from .options import (
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, metavar="[MODEL] IMAGE...")
 @click.option("--top-k", type=click.IntRange(1, 10), default=1, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per image (path, label, probabilities).")
-@json_file_option
+@json_options
 @threads_option()
 @backend_option
 @contract_options
@@ -37,25 +36,22 @@ def predict(paths, top_k, as_json, json_path, threads, backend, input_scale, nor
 
     MODEL is any .keras, .tflite or .onnx file; without it the shipped default model (mcu, int8) is used.
     Give - as IMAGE to read image paths from stdin, one per line. Every readable image is
-    reported; unreadable ones are named on stderr and the exit code is then 2.
+    reported; unreadable ones are named on stderr and the exit code is then 2. --json prints a list, one
+    object per image (path, label, top_k, probabilities).
 
     \b
     Examples:
       edgemnist predict export/seed_int8.tflite digit.png
       ls photos/*.jpg | edgemnist predict model.onnx - --json
     """
-    from ..common.files import write_json
-    from ..common.render import prediction_text
+    from ..common.render import predictions_text
     from ..predict.files import predict_files, split_model_and_images
 
     model, images = split_model_and_images(paths, sys.stdin)
     results, unreadable = predict_files(
         model, images, top_k, threads, backend=backend, **contract_kwargs(input_scale, normalize)
     )
-    if json_path:
-        write_json(json_path, result_json(results))  # a list: one object per image, as --json prints them
-    for r in results:
-        click.echo(json.dumps(result_json(r)) if as_json else prediction_text(r))
+    emit_result(results, as_json, json_path, predictions_text)
     for problem in unreadable if len(images) > 1 else []:
         click.echo(f"error: {problem}", err=True)
     if unreadable:
@@ -64,18 +60,9 @@ def predict(paths, top_k, as_json, json_path, threads, backend, input_scale, nor
         )
 
 
-on_option = click.option(
-    "--on",
-    "target",
-    default=None,
-    metavar="TARGET",
-    help="Run the model there: qemu:CPU (an emulated cortex-a53/a72/a76, max, haswell, …) or [USER@]HOST[:PORT].",
-)
-
-
 @cli.command()
 @click.argument("model", type=click.Path())
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (top-level 'accuracy' key).")
+@json_options
 @limit_option
 @threads_option()
 @backend_option
@@ -83,7 +70,8 @@ on_option = click.option(
 @contract_options
 @quiet_option
 @data_option
-def evaluate(model, as_json, limit, threads, backend, target, input_scale, normalize, quiet, data_dir):
+@click.pass_context
+def evaluate(ctx, model, as_json, json_path, limit, threads, backend, targets, input_scale, normalize, quiet, data_dir):
     """Score MODEL (.keras, .tflite or .onnx) on the MNIST test set.
 
     With --on, MODEL runs on that target (an emulated CPU needs `edgemnist emulate setup aarch64` once for
@@ -104,10 +92,10 @@ def evaluate(model, as_json, limit, threads, backend, target, input_scale, norma
         threads,
         progress=progress_for(quiet),
         backend=backend,
-        on=target,
+        on=one_target(ctx, targets),
         **contract_kwargs(input_scale, normalize),
     )
-    echo_json(result.to_dict()) if as_json else click.echo(evaluation_text(result))
+    emit_result(result, as_json, json_path, evaluation_text)
 
 
 @cli.command()
@@ -137,14 +125,16 @@ def evaluate(model, as_json, limit, threads, backend, target, input_scale, norma
     help="Max |Δ| of an int8 output in quantization steps (off by default; 32 with --backend tflm).",
 )
 @limit_option
-@json_file_option
+@json_options
 @threads_option()
 @backend_option
 @on_option
 @contract_options
 @quiet_option
 @data_option
+@click.pass_context
 def parity(
+    ctx,
     reference,
     candidates,
     max_drop,
@@ -152,10 +142,11 @@ def parity(
     atol,
     max_lsb,
     limit,
+    as_json,
     json_path,
     threads,
     backend,
-    target,
+    targets,
     input_scale,
     normalize,
     quiet,
@@ -165,7 +156,8 @@ def parity(
 
     Exit 0 when every candidate passes, 1 when any fails, 2 on bad input. Made for CI.
     --backend runs the candidates (not the reference) with that runtime; --on runs them on that target and
-    the reference here: does my Pi 4 read what my laptop reads?
+    the reference here: does my Pi 4 read what my laptop reads? --input-scale and --normalize describe the
+    candidates; the reference is always read as it describes itself.
 
     \b
     Examples:
@@ -173,9 +165,8 @@ def parity(
       edgemnist parity export/edge_int8.tflite export/edge_int8.tflite --backend tflm   # MCU arithmetic vs LiteRT
       edgemnist parity m.tflite m.tflite --on qemu:cortex-a72
     """
-    from ..common.files import write_json
     from ..common.render import parity_text
-    from ..parity import Tolerance
+    from ..parity import ParityReport, Tolerance
     from ..parity import parity as run_parity
 
     tolerance = Tolerance(max_drop, min_agreement, atol, max_lsb).for_backend(backend)
@@ -188,12 +179,10 @@ def parity(
         threads,
         progress=progress_for(quiet),
         backend=backend,
-        on=target,
+        on=one_target(ctx, targets),
         **contract_kwargs(input_scale, normalize),
     )
-    click.echo(parity_text(results))
-    if json_path:
-        write_json(json_path, {"tolerance": tolerance.__dict__, "results": [r.to_dict() for r in results]})
+    emit_result(ParityReport(tolerance, results), as_json, json_path, lambda report: parity_text(report.results))
     failed = [r.candidate for r in results if not r.passed]
     if failed:
         raise ValidationFailed(f"parity failed for {', '.join(failed)}")

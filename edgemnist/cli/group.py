@@ -10,6 +10,8 @@ from ..common.deps import set_verbose
 from ..common.versions import EDGEMNIST_VERSION
 from .options import CleanErrors
 
+RUNTIME_MODULES = r"(tensorflow|keras|tf2onnx|onnx|onnxruntime|ai_edge_litert|tflite_micro|absl|google|h5py|jax)(\.|$)"
+
 
 @click.group(cls=CleanErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
@@ -33,5 +35,5 @@ def cli(ctx, verbose):
     """
     ctx.obj = {"verbose": verbose}
     set_verbose(verbose)
-    if not verbose:
-        warnings.filterwarnings("ignore")
+    if not verbose:  # the runtimes' own warnings (deprecations, TensorFlow's advice) are noise to a user; ours are not
+        warnings.filterwarnings("ignore", module=RUNTIME_MODULES)

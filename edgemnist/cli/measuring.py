@@ -12,9 +12,9 @@ from .options import (
     contract_options,
     data_option,
     emit_result,
-    json_file_option,
     json_options,
     limit_option,
+    on_option,
     parse_int_list,
     progress_for,
     quiet_option,
@@ -50,7 +50,7 @@ from .options import (
     help="Seconds before a worker is killed (×20 on an emulated qemu:CPU).",
 )
 @click.option("--reference", type=click.Path(), default=None, help="Model to measure agreement and max |Δp| against.")
-@json_file_option
+@json_options
 @click.option(
     "--markdown",
     "markdown_path",
@@ -65,15 +65,7 @@ from .options import (
     default=None,
     help="Write PNG plots to this file (needs edgemnist[plot]).",
 )
-@click.option(
-    "--on",
-    "boards",
-    multiple=True,
-    is_eager=True,
-    metavar="TARGET",
-    help="Measure there instead of here: a board [USER@]HOST[:PORT] over SSH, or an emulated CPU qemu:CPU "
-    "(counted in guest instructions, not timed); repeat for several, measured in parallel.",
-)
+@on_option
 @click.option(
     "--remote-python",
     default="python3",
@@ -101,10 +93,11 @@ def bench(
     warmup,
     timeout,
     reference,
+    as_json,
     json_path,
     markdown_path,
     plot_path,
-    boards,
+    targets,
     remote_python,
     ssh_options,
     backend,
@@ -117,11 +110,12 @@ def bench(
     """Measure latency, memory, accuracy and size of each MODEL, each in its own process.
 
     Exit 1 when any model's row has an error (it could not be loaded or measured, or its board reached).
+    --limit limits the accuracy pass; every batch is timed at its full size.
 
-    With --on, each model runs on each board in the board's Python, over your ssh setup (~/.ssh/config,
-    keys, agent); files are cached on the board in ~/.cache/edgemnist/bench. On qemu:CPU, cost is guest
-    instructions per inference (a QEMU plugin counts them), a proxy that ranks models on that core's
-    instruction stream, not a latency.
+    With --on, each model runs on each target (repeat --on for several, measured in parallel): on a board, in
+    the board's Python, over your ssh setup (~/.ssh/config, keys, agent), with files cached on the board in
+    ~/.cache/edgemnist/bench. On qemu:CPU, cost is guest instructions per inference (a QEMU plugin counts
+    them), a proxy that ranks models on that core's instruction stream, not a latency.
 
     \b
     Examples:
@@ -133,29 +127,30 @@ def bench(
     """
     from ..bench.report import text_report, write_markdown, write_plot
     from ..bench.runner import bench as run_bench
-    from ..common.files import write_json
+    from ..bench.schema import BenchJob
 
+    job = BenchJob(
+        batches=batches,
+        threads=threads,
+        cores=cores,
+        runs=runs,
+        warmup=warmup,
+        contract=contract_kwargs(input_scale, normalize),
+        backend=backend,
+    )
     report = run_bench(
         models,
-        batches,
-        threads,
-        cores,
-        runs,
-        warmup,
-        timeout,
-        reference,
-        data_dir,
+        job,
+        on=targets,
+        reference=reference,
+        data_dir=data_dir,
+        limit=limit,
+        timeout=timeout,
         progress=progress_for(quiet),
-        contract=contract_kwargs(input_scale, normalize),
-        on=boards,
         remote_python=remote_python,
         ssh_options=ssh_options,
-        backend=backend,
-        limit=limit,
     )
-    click.echo(text_report(report))
-    if json_path:
-        write_json(json_path, report.to_dict())
+    emit_result(report, as_json, json_path, text_report)
     if markdown_path:
         write_markdown(report, markdown_path)
     if plot_path:

@@ -98,13 +98,21 @@ limit_option = click.option(
 runs_option = click.option(
     "--runs", type=click.IntRange(10, 1_000_000), default=200, show_default=True, help="Timed calls per batch size."
 )
-calibration_option = click.option(
-    "--calibration",
-    type=click.IntRange(10, TRAINING_IMAGES),
-    default=300,
-    show_default=True,
-    help="Training digits (class-balanced, fixed) that calibrate int8.",
-)
+
+
+def calibration_option(func):
+    """--calibration: the default is the exporters' own (``DEFAULT_CALIBRATION``), written once."""
+    from ..export.calibration import DEFAULT_CALIBRATION
+
+    return click.option(
+        "--calibration",
+        type=click.IntRange(10, TRAINING_IMAGES),
+        default=DEFAULT_CALIBRATION,
+        show_default=True,
+        help="Training digits (class-balanced, fixed) that calibrate int8.",
+    )(func)
+
+
 json_file_option = click.option(
     "--json-file",
     "json_path",
@@ -136,8 +144,29 @@ def emit_result(result, as_json: bool, json_path, text) -> None:
         write_json(json_path, data)
     if as_json:
         echo_json(data)
-    else:
-        click.echo(text(result))
+    elif shown := text(result):
+        click.echo(shown)
+
+
+def on_option(func):
+    """--on: where the models run instead of here. bench measures on several targets at once; evaluate and
+    parity take one (``one_target``)."""
+    return click.option(
+        "--on",
+        "targets",
+        multiple=True,
+        is_eager=True,  # parsed first: --cores is checked against this machine only when nothing runs elsewhere
+        metavar="TARGET",
+        help="Run there instead of here: a board [USER@]HOST[:PORT] over SSH, or an emulated CPU qemu:CPU "
+        "(cortex-a53/a72/a76, haswell, …; counted in guest instructions, not timed).",
+    )(func)
+
+
+def one_target(ctx: click.Context, targets: tuple) -> str | None:
+    """The single target of a command that runs on one (evaluate, parity); several are a usage error."""
+    if len(targets) > 1:
+        raise click.UsageError(f"{ctx.command.name} runs on one target; bench measures on several", ctx)
+    return targets[0] if targets else None
 
 
 def threads_option(default=None):
@@ -198,17 +227,20 @@ def echo_json(obj) -> None:
 
 
 def parse_int_list(ctx, param, value):
+    """--batch (positive sizes) and --cores (core numbers from 0), comma-separated."""
     if value is None:
         return None
+    lowest, kind = (0, "core numbers from 0") if param.name == "cores" else (1, "positive whole numbers")
     try:
         numbers = [int(v) for v in str(value).split(",") if v.strip()]
     except ValueError:
-        raise click.BadParameter("expected comma-separated whole numbers, e.g. 1,8,64") from None
-    if not numbers or min(numbers) < (0 if param.name == "cores" else 1):
-        raise click.BadParameter("expected comma-separated whole numbers, e.g. 1,8,64")
+        numbers = []
+    if not numbers or min(numbers) < lowest:
+        example = "0,1" if param.name == "cores" else "1,8,64"
+        raise click.BadParameter(f"expected comma-separated {kind}, e.g. {example}")
     if param.name == "cores":
         available = sorted(os.sched_getaffinity(0))
-        local = not ctx.params.get("boards")  # with bench --on, the board's worker checks its own cores
+        local = not ctx.params.get("targets")  # with bench --on, the board's worker checks its own cores
         if local and not set(numbers) <= set(available):
             raise click.BadParameter(f"this machine offers cores {','.join(map(str, available))}")
     elif max(numbers) > MAX_BATCH:

@@ -25,7 +25,13 @@ class ValidationFailed(EdgemnistError):
         super().__init__(message, exit_code=EXIT_CHECK_FAILED)
 
 
+MAX_LINE = 200  # characters of a foreign exception's message kept in our one-line errors
+
+
 def first_line(exc: BaseException) -> str:
     """The first line of an exception's message: enough to say what went wrong, never a traceback."""
     text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:200]
+    line = text[0] if text else type(exc).__name__
+    if len(line) <= MAX_LINE:
+        return line
+    return line[: MAX_LINE + 1].rsplit(" ", 1)[0].rstrip(" ,;:(") + " …"  # at a word's end, and visibly cut

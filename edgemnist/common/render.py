@@ -187,9 +187,14 @@ def pipeline_text(result) -> str:
     return "\n".join(lines)
 
 
+def plural(count: int, word: str) -> str:
+    """``1 epoch``, ``2 epochs``: counts read as a person writes them."""
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
 def train_text(result) -> str:
     return (
-        f"{result.arch}: test accuracy {result.test_accuracy:.2%} after {result.epochs} epochs "
+        f"{result.arch}: test accuracy {result.test_accuracy:.2%} after {plural(result.epochs, 'epoch')} "
         f"({result.parameters:,} parameters, {result.wall_time_s:.0f} s) → {result.model_path}"
     )
 
@@ -199,6 +204,10 @@ def prediction_text(prediction) -> str:
     return f"{prediction.path}: {prediction.label} ({prediction.confidence:.1%})" + (
         f"  next: {others}" if others else ""
     )
+
+
+def predictions_text(predictions: list) -> str:
+    return "\n".join(prediction_text(prediction) for prediction in predictions)
 
 
 def shipped_models_text(shipped: dict) -> str:

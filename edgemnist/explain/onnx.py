@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -30,7 +29,6 @@ def onnx_layers(reference_path, candidate_path, digits, progress: Progress = SIL
     from ..export.onnx import calibration_reader
 
     reference, candidate = onnx.load(str(reference_path)), onnx.load(str(candidate_path))
-    feed = SimpleNamespace(calibration=digits)
     progress.say(f"qdq_loss_debug: comparing every matched tensor on {len(digits)} digits")
     with tempfile.TemporaryDirectory(prefix="edgemnist-explain-") as tmp, native_output_silenced():
         activations = {}
@@ -38,7 +36,7 @@ def onnx_layers(reference_path, candidate_path, digits, progress: Progress = SIL
             augmented = Path(tmp) / f"{name}.onnx"
             debug.modify_model_output_intermediate_tensors(str(path), str(augmented))
             input_name = onnx.load(str(augmented)).graph.input[0].name
-            activations[name] = debug.collect_activations(str(augmented), calibration_reader(feed, input_name))  # type: ignore[arg-type]  # reads .calibration only
+            activations[name] = debug.collect_activations(str(augmented), calibration_reader(digits, input_name))
     matching = debug.create_activation_matching(activations["qdq"], activations["float"])
     constants = initializers(candidate)
     quantizers = {n.input[0]: n for n in candidate.graph.node if n.op_type == "QuantizeLinear"}

@@ -9,11 +9,16 @@ from ..common.progress import SILENT, Progress
 from ..data import load_mnist
 from . import Explanation, LayerAnalysis, find_suspect, reason_for
 
+FORMAT_OF_BACKEND = {"keras": "keras", "litert": "tflite", "onnxruntime": "onnx"}
 DEBUG_IMAGES = 500  # test digits the per-layer debuggers run: ≈ 1 % noise on an SQNR, a few seconds
 
 
 def kind(path) -> str:
-    return Path(path).suffix.lstrip(".").lower()
+    """A model's format from its content, as ``predict`` picks a runtime: a renamed file is still matched."""
+    from ..common.files import require_file
+    from ..predict import detect_backend
+
+    return FORMAT_OF_BACKEND[detect_backend(require_file(path, "model"))]
 
 
 def layer_analysis(

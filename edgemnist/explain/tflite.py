@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -43,7 +42,7 @@ def run_debugger(keras_model, calibration, digits, progress: Progress) -> list[d
     from ..export.tflite import configure
 
     converter = tf.lite.TFLiteConverter.from_keras_model(keras_model)
-    configure(converter, SimpleNamespace(calibration=calibration), "int8")  # type: ignore[arg-type]  # reads .calibration only
+    configure(converter, calibration, "int8")
     options = tf.lite.experimental.QuantizationDebugOptions(layer_direct_compare_metrics=METRICS)
     progress.say(f"QuantizationDebugger: re-quantizing the reference and comparing every layer on {len(digits)} digits")
     debug_dataset = lambda: ([to_float01(d)] for d in digits)  # noqa: E731

@@ -8,6 +8,7 @@ import numpy as np
 from ..common.errors import EdgemnistError
 
 CALIBRATION_SEED = 0
+DEFAULT_CALIBRATION = 300  # training digits: enough for stable int8 ranges, a second of calibration
 
 
 def representative_indices(labels: np.ndarray, count: int) -> np.ndarray:

@@ -28,6 +28,8 @@ import json
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from ..common.deps import import_optional, import_tensorflow, native_output_silenced
 from ..contract import to_float01
 from ..metadata import METADATA_KEY
@@ -52,13 +54,13 @@ def convert_to_float_onnx(job: ExportJob):
     return proto
 
 
-def calibration_reader(job: ExportJob, input_name: str):
+def calibration_reader(calibration: np.ndarray, input_name: str):
     """Feeds the calibration digits one at a time, as onnxruntime's CalibrationDataReader expects."""
     quantization = import_optional("onnxruntime.quantization", "onnx")
 
     class Reader(quantization.CalibrationDataReader):  # type: ignore[name-defined]  # base from a lazy import
         def __init__(self):
-            self._batches = iter([{input_name: to_float01(digit)} for digit in job.calibration])
+            self._batches = iter([{input_name: to_float01(digit)} for digit in calibration])
 
         def get_next(self):
             return next(self._batches, None)
@@ -93,7 +95,7 @@ def quantize_to_int8_onnx(job: ExportJob, float_proto):
         quantization.quantize_static(
             str(prepared_path),
             str(int8_path),
-            calibration_reader(job, input_name),
+            calibration_reader(job.calibration, input_name),
             quant_format=quantization.QuantFormat.QDQ,
             activation_type=quantization.QuantType.QUInt8,  # U8S8, see the module's docstring
             weight_type=quantization.QuantType.QInt8,

@@ -44,7 +44,7 @@ def predict_files(
     labels = predictor.labels
     results = []
     for path, row in zip(readable, probabilities):
-        order = np.argsort(-row, kind="stable")[:top_k]
+        order = runners_up(row, top_k)
         results.append(
             ImagePrediction(
                 path=str(path),
@@ -55,6 +55,14 @@ def predict_files(
             )
         )
     return results, unreadable
+
+
+def runners_up(probabilities: np.ndarray, top_k: int) -> list[int]:
+    """The ``top_k`` most probable labels, the first always and the others only where their probability is
+    above zero: an int8 model's many exact zeros are no runners-up, and listing them in label order would
+    look like a ranking."""
+    order = np.argsort(-probabilities, kind="stable")[:top_k]
+    return [int(order[0])] + [int(i) for i in order[1:] if probabilities[i] > 0]
 
 
 def split_model_and_images(paths, stdin=None) -> tuple[str, list[str]]:

@@ -13,6 +13,7 @@ import subprocess
 from dataclasses import dataclass
 
 from ..common.errors import EdgemnistError
+from ..common.jobs import WorkerJob
 
 
 class TargetError(EdgemnistError):
@@ -45,7 +46,7 @@ class Target:
         progress). Raises TargetError."""
         return {path: path for path in paths}, ""
 
-    def run(self, module: str, job: dict, timeout: float) -> Outcome:
+    def run(self, module: str, job: WorkerJob, timeout: float) -> Outcome:
         """Run the worker ``edgemnist.<module>`` on ``job``; its failure is the result's ``error``. Raises
         TargetError when the target itself is lost (its next workers cannot run either)."""
         raise NotImplementedError

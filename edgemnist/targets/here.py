@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import subprocess
 import sys
 import time
 
+from ..common.jobs import WorkerJob
 from . import TARGETS
 from .base import Outcome, Target, identity, worker_result
 
@@ -25,13 +26,12 @@ class Here(Target):
         machine = machine_info()
         return {**machine, **identity(machine)}
 
-    def run(self, module: str, job: dict, timeout: float) -> Outcome:
-        if "spawned_at" in job:  # on this clock, cold start counts from here
-            job = {**job, "spawned_at": time.time()}
+    def run(self, module: str, job: WorkerJob, timeout: float) -> Outcome:
+        job = dataclasses.replace(job, spawned_at=time.time())  # on this clock, cold start counts from here
         try:
             process = subprocess.run(
                 [sys.executable, "-m", f"edgemnist.{module}"],
-                input=json.dumps(job),
+                input=job.to_json(),
                 capture_output=True,
                 text=True,
                 timeout=timeout,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from ..common.errors import EdgemnistError
 from ..common.files import cache_dir
+from ..common.jobs import WorkerJob
 from . import TARGETS
 from .base import Outcome, Target, TargetError, identity, worker_result
 
@@ -64,13 +64,16 @@ def aarch64_root() -> Path:
     return emulate_folder() / "aarch64" / "root"
 
 
+NO_ROOT = "qemu aarch64 targets need the arm64 root: run edgemnist emulate setup aarch64"
+
+
 def current_root() -> Path:
     """The arm64 root, holding this very edgemnist (copied again whenever its source changed)."""
     from .rootfs import has_venv, install_edgemnist
 
     root = aarch64_root()
     if not has_venv(root):
-        raise TargetError("qemu aarch64 targets need the arm64 root: run edgemnist emulate setup aarch64")
+        raise TargetError(NO_ROOT)
     install_edgemnist(root)
     return root
 
@@ -166,7 +169,13 @@ class Qemu(Target):
 
     @classmethod
     def parse(cls, spec: str, **_) -> Qemu:
+        """A missing setup of this machine is the user's to fix before anything runs: one line, exit 2, for
+        evaluate, parity and bench alike (not a row error of bench)."""
+        from .rootfs import has_venv
+
         arch, cpu = parse_cpu(spec.partition(":")[2])
+        if arch == "aarch64" and not has_venv(aarch64_root()):
+            raise EdgemnistError(NO_ROOT)
         return cls(spec, arch, cpu)
 
     def command(self, module: str, counter: Path | None) -> list[str]:
@@ -218,8 +227,8 @@ class Qemu(Target):
         machine.update(cpu=f"{self.cpu} (QEMU {qemu_version(self.arch)}, TCG)", isa=None, board=None)
         return {**machine, **identity(machine, cpu_model=self.cpu)}
 
-    def run(self, module: str, job: dict, timeout: float) -> Outcome:
-        return self.execute(module, json.dumps(job), timeout, count=bool(job.get("count_instructions")))
+    def run(self, module: str, job: WorkerJob, timeout: float) -> Outcome:
+        return self.execute(module, job.to_json(), timeout, count=getattr(job, "count_instructions", False))
 
     def settings(self) -> dict:
         return {"qemu": qemu_version(self.arch), "cpu": self.cpu, "arch": self.arch}

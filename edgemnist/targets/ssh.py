@@ -14,6 +14,7 @@ edgemnist version, a worker that crashes or hangs) becomes the error of that boa
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shlex
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..common.errors import EdgemnistError
+from ..common.jobs import WorkerJob
 from ..common.versions import EDGEMNIST_VERSION as __version__
 from . import TARGETS
 from .base import Outcome, Target, TargetError, identity, worker_result
@@ -104,7 +106,7 @@ class Board(Target):
         note = f"copied {len(copied)} file(s), {len(names) - len(copied)} already there"
         return {path: f"{folder}/{name}" for path, name in names.items()}, note
 
-    def run(self, module: str, job: dict, timeout: float) -> Outcome:
+    def run(self, module: str, job: WorkerJob, timeout: float) -> Outcome:
         return Outcome(run_on_board(self, module, job, timeout))
 
     def settings(self) -> dict:
@@ -194,11 +196,12 @@ def copy_files(board: Board, names: dict[str, str], timeout: float, models) -> t
     return present["folder"], copied
 
 
-def run_on_board(board: Board, module: str, job: dict, timeout: float) -> dict:
+def run_on_board(board: Board, module: str, job: WorkerJob, timeout: float) -> dict:
     """One worker on the board. A lost connection raises BoardError: the board's next models cannot run."""
     started = time.monotonic()
     try:
-        process = board.ssh(module, input=json.dumps({**job, "time_limit_s": timeout}), timeout=timeout + SLACK_S)
+        sent = dataclasses.replace(job, time_limit_s=timeout).to_json()
+        process = board.ssh(module, input=sent, timeout=timeout + SLACK_S)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:g} s"}
     if process.returncode == SSH_FAILED and not process.stderr.strip():
@@ -209,5 +212,5 @@ def run_on_board(board: Board, module: str, job: dict, timeout: float) -> dict:
             else "worker crashed on the board"
         }
     if process.returncode == SSH_FAILED:
-        raise BoardError(failure(board, process, [job["model"]]))
+        raise BoardError(failure(board, process, [job.model]))
     return worker_result(process)

@@ -1,9 +1,8 @@
 """A model's probabilities on a target: what ``evaluate --on`` and ``parity --on`` need from it.
 
-``python -m edgemnist.targets.worker`` reads {model, digits, threads, backend, contract} (JSON) on stdin,
-predicts the digits (an .npy file) and prints the probabilities (float32, base64) with the predictor's
-description. ``predictions`` is the host's side: it writes the digits, runs the worker on a target, and
-returns what came back.
+``python -m edgemnist.targets.worker`` reads a ``PredictJob`` (JSON) on stdin, predicts the digits (an .npy
+file) and prints the probabilities (float32, base64) with the predictor's description. ``predictions`` is the
+host's side: it writes the digits, runs the worker on a target, and returns what came back.
 """
 
 from __future__ import annotations
@@ -14,21 +13,36 @@ import math
 import signal
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..common.errors import EdgemnistError
+from ..common.jobs import WorkerJob
 
 TIMEOUT_S = 3600  # a whole test set under emulation takes minutes, not hours
 
 
 @dataclass
+class PredictJob(WorkerJob):
+    """One model over a file of digits; paths are as the target's worker sees them."""
+
+    digits: str = ""
+    threads: int | None = None
+    backend: str | None = None
+    contract: dict = field(default_factory=dict)
+
+
+@dataclass
 class Predictions:
     probabilities: np.ndarray
-    description: dict  # the predictor's describe() on the target, with its output quantization
+    description: dict  # the predictor's describe() on the target, with its output quantization step
     target: dict  # the target's identity: name, guest_arch, cpu_model, python, versions
+
+    @property
+    def output_step(self) -> float | None:
+        return self.description.get("output_step")
 
 
 def predictions(target, model, digits: np.ndarray, threads=None, backend=None, contract=None) -> Predictions:
@@ -38,14 +52,14 @@ def predictions(target, model, digits: np.ndarray, threads=None, backend=None, c
         path = Path(folder) / "digits.npy"
         np.save(path, digits)
         where, _ = target.place([str(path), str(model)])
-        job = {
-            "model": where.get(str(model), str(model)),
-            "digits": where.get(str(path), str(path)),
-            "threads": threads,
-            "backend": backend,
-            "contract": {k: v for k, v in (contract or {}).items() if v is not None},
-            "time_limit_s": TIMEOUT_S,
-        }
+        job = PredictJob(
+            model=where.get(str(model), str(model)),
+            digits=where.get(str(path), str(path)),
+            threads=threads,
+            backend=backend,
+            contract={k: v for k, v in (contract or {}).items() if v is not None},
+            time_limit_s=TIMEOUT_S,
+        )
         result = target.run("targets.worker", job, TIMEOUT_S).result
     if "error" in result:
         raise EdgemnistError(f"{model} on {target.name}: {result['error']}")
@@ -59,25 +73,23 @@ def target_record(target, found: dict) -> dict:
     return {"name": target.name, **{key: found.get(key) for key in keys}, **target.settings()}
 
 
-def run(job: dict) -> dict:
+def run(job: PredictJob) -> dict:
     from ..predict import load
 
-    predictor = load(job["model"], threads=job.get("threads"), backend=job.get("backend"), **job.get("contract", {}))
-    probabilities = predictor.predict_proba(np.load(job["digits"])).astype(np.float32)
-    contract = predictor.contract
-    quantized = contract.output_dtype in ("int8", "uint8")
+    predictor = load(job.model, threads=job.threads, backend=job.backend, **job.contract)
+    probabilities = predictor.predict_proba(np.load(job.digits)).astype(np.float32)
     return {
         **predictor.describe(),
-        "output_scale": contract.output_quant_scale if quantized else None,
+        "output_step": predictor.contract.output_step,
         "probabilities": base64.b64encode(np.ascontiguousarray(probabilities).tobytes()).decode(),
     }
 
 
 def main() -> None:
-    job = json.load(sys.stdin)
-    if job.get("time_limit_s"):  # on a board, nobody is left to kill a hung worker once the connection drops
-        signal.alarm(math.ceil(job["time_limit_s"]))
     try:
+        job = PredictJob.from_json(sys.stdin.read())
+        if job.time_limit_s:  # on a board, nobody is left to kill a hung worker once the connection drops
+            signal.alarm(math.ceil(job.time_limit_s))
         result = run(job)
     except EdgemnistError as exc:
         result = {"error": str(exc)}

@@ -99,8 +99,8 @@ def sshd(tmp_path_factory):
     """OpenSSH's sshd on 127.0.0.1, a free port, accepting only the key ``client_key`` (``stranger_key`` is refused)."""
     if not SSHD.exists():
         pytest.fail(
-            f"{SSHD} not found: the remote-board tests need OpenSSH's server (apt-get install openssh-server; .ci/run "
-            "does)"
+            f"{SSHD} not found: the remote-board tests need OpenSSH's server (apt-get install openssh-server; "
+            "scripts/test does)"
         )
     folder = tmp_path_factory.mktemp("sshd")
     for key in ("host_key", "client_key", "stranger_key"):

@@ -14,6 +14,7 @@ from conftest import run_cli
 
 from edgemnist import __version__
 from edgemnist.bench.runner import bench
+from edgemnist.bench.schema import BenchJob
 from edgemnist.common.errors import EdgemnistError
 from edgemnist.common.progress import Progress
 from edgemnist.pretrained import pretrained_dir
@@ -21,7 +22,7 @@ from edgemnist.targets.ssh import Board
 
 from .ssh_board import free_port
 
-FAST = dict(batches=(1, 8), runs=20, warmup=2)
+FAST = BenchJob(batches=[1, 8], runs=20, warmup=2)
 EDGE, SEED = pretrained_dir() / "edge_int8.tflite", pretrained_dir() / "seed_int8.tflite"
 
 
@@ -133,12 +134,12 @@ def test_a_second_run_reuses_the_copied_files(fleet, sshd, board_python, data_di
     progress = Recorded()
     report = bench(
         [EDGE],
+        FAST,
         on=[sshd.target],
         remote_python=str(board_python),
         ssh_options=sshd.ssh_options(),
         data_dir=data_dir,
         progress=progress,
-        **FAST,
     )
     assert report.rows[0].error is None
     assert {path.name: path.stat().st_mtime_ns for path in sshd.board_cache.iterdir()} == before
@@ -175,11 +176,11 @@ def test_an_unreachable_board_is_an_error_row_and_exit_1(sshd, data_dir, tmp_pat
 def test_a_refused_key_is_an_error_row(sshd, board_python, data_dir):
     report = bench(
         [EDGE, SEED],
+        FAST,
         on=[sshd.target],
         remote_python=str(board_python),
         ssh_options=sshd.ssh_options("stranger_key"),
         data_dir=data_dir,
-        **FAST,
     )
     for row in report.rows:
         assert row.error.startswith("authentication refused: ") and "Permission denied (publickey)" in row.error
@@ -188,11 +189,11 @@ def test_a_refused_key_is_an_error_row(sshd, board_python, data_dir):
 def test_a_missing_runtime_on_the_board_says_what_to_install(sshd, board_python, data_dir):
     report = bench(
         [pretrained_dir() / "seed_int8.onnx", EDGE],
+        FAST,
         on=[sshd.target],
         remote_python=str(board_python),
         ssh_options=sshd.ssh_options(),
         data_dir=data_dir,
-        **FAST,
     )
     missing, present = report.rows
     assert missing.error == "onnxruntime is not installed; install it with: pip install 'edgemnist[onnx]'"
@@ -202,11 +203,11 @@ def test_a_missing_runtime_on_the_board_says_what_to_install(sshd, board_python,
 def test_a_python_without_edgemnist_says_what_to_install(sshd, bare_python, data_dir):
     report = bench(
         [EDGE],
+        FAST,
         on=[sshd.target],
         remote_python=str(bare_python),
         ssh_options=sshd.ssh_options(),
         data_dir=data_dir,
-        **FAST,
     )
     assert report.rows[0].error == (
         f"edgemnist is not installed for {bare_python} on the board: "
@@ -220,11 +221,11 @@ def test_another_edgemnist_version_on_the_board_is_refused(sshd, board_python, d
     (other / "METADATA").write_text("Metadata-Version: 2.1\nName: edgemnist\nVersion: 0.0.1\n")
     report = bench(
         [EDGE],
+        FAST,
         on=[sshd.target],
         remote_python=f"PYTHONPATH={tmp_path} {board_python}",
         ssh_options=sshd.ssh_options(),
         data_dir=data_dir,
-        **FAST,
     )
     assert report.rows[0].error.startswith(
         f"version mismatch: edgemnist 0.0.1 on the board, {__version__} here; on the board run"
@@ -252,12 +253,12 @@ def faulty_board(fault, sshd, board_python, data_dir, folder):
     python = f"FAULT={fault} FAULT_DONE={folder / 'done'} PYTHONPATH={folder} {board_python}"
     return bench(
         [EDGE, SEED],
+        FAST,
         on=[sshd.target],
         remote_python=python,
         ssh_options=sshd.ssh_options(),
         timeout=10,
         data_dir=data_dir,
-        **FAST,
     )
 
 
@@ -343,11 +344,11 @@ def test_cores_are_the_boards_to_check(sshd, board_python, data_dir, tmp_path):
 def test_a_missing_python_on_the_board_is_named(sshd, data_dir):
     report = bench(
         [EDGE],
+        FAST,
         on=[sshd.target],
         remote_python="/nowhere/python3",
         ssh_options=sshd.ssh_options(),
         data_dir=data_dir,
-        **FAST,
     )
     assert report.rows[0].error.startswith("/nowhere/python3 not found on the board: ")
 

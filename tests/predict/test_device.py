@@ -12,7 +12,7 @@ NO_TENSORFLOW = ("tensorflow", "keras", "tf2onnx")
 def test_predict_and_evaluate_without_tensorflow(artifact_paths, digit_png, data_dir, name):
     predicted = run_without(NO_TENSORFLOW, "predict", artifact_paths[name], digit_png, "--json")
     assert predicted.returncode == 0, predicted.stderr
-    assert json.loads(predicted.stdout)["label"] == "9"
+    assert json.loads(predicted.stdout)[0]["label"] == "9"
     evaluated = run_without(
         NO_TENSORFLOW, "evaluate", artifact_paths[name], "--limit", 1000, "--json", "--data", data_dir
     )

@@ -74,6 +74,5 @@ def test_predict_cli_top_k_json_and_stdin(tmp_path, artifact_paths, digit_png):
     model = artifact_paths["seed_int8.tflite"]
     text = run_cli("predict", model, digit_png, "--top-k", 3)
     assert text.exit_code == 0 and text.output.startswith(f"{digit_png}: 9 (") and "next:" in text.output
-    lines = run_cli("predict", model, "-", "--json", input=f"{digit_png}\n{digit_png}\n").output.splitlines()
-    records = [json.loads(line) for line in lines]
+    records = json.loads(run_cli("predict", model, "-", "--json", input=f"{digit_png}\n{digit_png}\n").output)
     assert len(records) == 2 and records[0]["label"] == "9" and len(records[0]["probabilities"]) == 10

@@ -79,6 +79,8 @@ def test_bench_counts_instructions_and_never_shows_them_as_microseconds(data_dir
     assert min(c["per_inference"] for c in counted.values()) < counted["predictor"]["per_inference"]
     assert all(c["calls"] == 20 for c in counted.values())
     assert "guest instructions per call" in result.stdout
+    # Nothing was timed: no empty latency table, no empty baselines table.
+    assert "p50 µs" not in result.stdout and "bare runtime baselines" not in result.stdout
 
 
 def test_two_counts_agree_within_one_percent(mnist, tmp_path):

@@ -86,8 +86,9 @@ def test_an_unknown_cpu_is_one_line(command, data_dir):
     one_line_error(result, "QEMU knows no such CPU; aarch64: ")
 
 
-def test_an_arm_cpu_without_the_root_says_how_to_make_it(cache, data_dir):
-    result = run_cli(
-        "evaluate", "edgemnist/pretrained/mcu_int8.tflite", "--on", "qemu:cortex-a72", "--quiet", "--data", data_dir
-    )
+@pytest.mark.parametrize("command", ["evaluate", "bench", "parity"])
+def test_an_arm_cpu_without_the_root_says_how_to_make_it(cache, data_dir, command):
+    """The same cause, the same line and exit 2 in every command (bench used to make it a row error, exit 1)."""
+    models = ["edgemnist/pretrained/mcu_int8.tflite"] * (2 if command == "parity" else 1)
+    result = run_cli(command, *models, "--on", "qemu:cortex-a72", "--quiet", "--data", data_dir)
     one_line_error(result, "run edgemnist emulate setup aarch64")
