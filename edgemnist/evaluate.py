@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .common.progress import SILENT, Progress
+from .common.render import text_table
 from .data import load_mnist
 
 
@@ -136,3 +137,23 @@ def evaluate_on(on: str, path, images, labels, threads, backend, contract: dict,
         **score(found.probabilities, labels),
         target=found.target,
     )
+
+
+def evaluation_text(evaluation) -> str:
+    header = (
+        f"{evaluation.model} ({evaluation.backend}, {evaluation.quantization}): "
+        f"accuracy {evaluation.accuracy:.2%} on {evaluation.images} test images"
+    )
+    per_class = text_table(
+        ["class", "precision", "recall", "support"],
+        [[c.label, c.precision, c.recall, c.support] for c in evaluation.per_class],
+    )
+    confusion = text_table(
+        ["true\\pred", *[c.label for c in evaluation.per_class]],
+        [[c.label, *row] for c, row in zip(evaluation.per_class, evaluation.confusion)],
+    )
+    mistakes = text_table(
+        ["test index", "label", "predicted", "confidence"],
+        [[m.index, m.label, m.predicted, m.confidence] for m in evaluation.confident_mistakes],
+    )
+    return "\n\n".join([header, per_class, "confusion matrix", confusion, "most confidently wrong", mistakes])

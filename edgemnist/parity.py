@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .common.progress import SILENT, Progress
+from .common.render import percent, text_table
 from .data import load_mnist
 
 
@@ -167,3 +168,41 @@ def candidate_on(on: str, threads, backend, contract: dict, progress: Progress):
         return found.probabilities, found.output_step, found.target
 
     return run
+
+
+PARITY_HEADERS = [
+    "candidate",
+    "accuracy",
+    "reference",
+    "drop (pts)",
+    "agreement",
+    "max |Δp|",
+    "max LSB",
+    "disagree",
+    "result",
+]
+
+
+def parity_text(comparisons, show: int = 10) -> str:
+    rows = [
+        [
+            c.candidate,
+            percent(c.accuracy),
+            percent(c.reference_accuracy),
+            round(c.accuracy_drop, 2),
+            percent(c.agreement),
+            f"{c.max_abs_diff:.1e}",
+            "-" if c.max_abs_diff_lsb is None else f"{c.max_abs_diff_lsb:g}",
+            len(c.disagreements),
+            "pass" if c.passed else "FAIL",
+        ]
+        for c in comparisons
+    ]
+    lines = [text_table(PARITY_HEADERS, rows)]
+    for c in comparisons:
+        if c.disagreements:
+            shown = ", ".join(map(str, c.disagreements[:show])) + (" …" if len(c.disagreements) > show else "")
+            lines.append(f"{c.candidate}: disagrees with the reference on test images {shown}")
+        if c.failures:
+            lines.append(f"{c.candidate} FAILED: {'; '.join(c.failures)}")
+    return "\n".join(lines)

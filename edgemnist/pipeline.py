@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .common.files import ensure_dir, write_json
 from .common.progress import SILENT, Progress
-from .common.render import plural
+from .common.render import plural, text_table
 
 
 @dataclass
@@ -122,3 +122,21 @@ def look_behind_parity(out: Path, model_path, artifacts: list[Path], data_dir, p
             f"{model.accuracy[model.worst]:.2%}"
         )
     return explained, write_reports(report, out / "robustness")
+
+
+def pipeline_text(result) -> str:
+    from .export.report import EXPORT_HEADERS, export_rows
+
+    lines = [
+        f"model: {result.model} (test accuracy {result.test_accuracy:.2%})",
+        text_table(EXPORT_HEADERS, export_rows(result.artifacts)),
+        f"parity: {'pass' if result.parity_passed else 'FAIL'}",
+        f"bench: {result.bench_json}, {result.bench_markdown}"
+        + (f", {result.bench_plot}" if result.bench_plot else ""),
+    ]
+    lines += [
+        f"explain {name}: suspect {e['suspect'] or 'none'} ({e['markdown']})" for name, e in result.explain.items()
+    ]
+    if result.robustness:
+        lines.append("robustness: " + ", ".join(result.robustness.values()))
+    return "\n".join(lines)

@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 from .common.errors import EdgemnistError
+from .common.render import human_bytes, text_table
 
 PACKAGE_FOLDER = "pretrained"
 
@@ -47,3 +48,20 @@ def default_model(arch: str = DEFAULT_ARCH) -> Path:
             "no runtime installed to run the shipped model: pip install 'edgemnist[tflite]' or 'edgemnist[onnx]'"
         )
     raise EdgemnistError(f"no shipped {arch} model for {', '.join(runtimes)}")
+
+
+def shipped_models_text(shipped: dict) -> str:
+    rows = [
+        [
+            m["file"],
+            m["arch"],
+            m["format"],
+            m["quantization"],
+            f"{m['accuracy']:.2%}",
+            human_bytes(m["size_bytes"]),
+            m["parameters"],
+        ]
+        for m in shipped["models"]
+    ]
+    table = text_table(["model", "arch", "format", "quant", "accuracy", "size", "params"], rows)
+    return f"{table}\nin {shipped['folder']}"

@@ -20,6 +20,7 @@ from .augment import augment_dataset
 from .common.deps import import_keras, import_tensorflow
 from .common.files import atomic_path, ensure_dir, write_json
 from .common.progress import SILENT, Progress
+from .common.render import plural
 from .common.versions import tool_versions
 from .contract import to_float01
 from .data import load_mnist
@@ -163,3 +164,10 @@ def find_latest_model(root=".") -> Path:
             "no model given and no trained .keras model found here; run 'edgemnist train' or pass MODEL"
         )
     return max(candidates, key=lambda p: p.stat().st_mtime)
+
+
+def train_text(result) -> str:
+    return (
+        f"{result.arch}: test accuracy {result.test_accuracy:.2%} after {plural(result.epochs, 'epoch')} "
+        f"({result.parameters:,} parameters, {result.wall_time_s:.0f} s) → {result.model_path}"
+    )

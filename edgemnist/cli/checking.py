@@ -44,8 +44,7 @@ def predict(paths, top_k, as_json, json_path, threads, backend, input_scale, nor
       edgemnist predict export/seed_int8.tflite digit.png
       ls photos/*.jpg | edgemnist predict model.onnx - --json
     """
-    from ..common.render import predictions_text
-    from ..predict.files import predict_files, split_model_and_images
+    from ..predict.files import predict_files, predictions_text, split_model_and_images
 
     model, images = split_model_and_images(paths, sys.stdin)
     results, unreadable = predict_files(
@@ -82,8 +81,7 @@ def evaluate(ctx, model, as_json, json_path, limit, threads, backend, targets, i
       edgemnist evaluate models/seed.keras --json
       edgemnist evaluate edgemnist/pretrained/mcu_int8.tflite --on qemu:cortex-a72 --json
     """
-    from ..common.render import evaluation_text
-    from ..evaluate import evaluate_model
+    from ..evaluate import evaluate_model, evaluation_text
 
     result = evaluate_model(
         model,
@@ -165,8 +163,7 @@ def parity(
       edgemnist parity export/edge_int8.tflite export/edge_int8.tflite --backend tflm   # MCU arithmetic vs LiteRT
       edgemnist parity m.tflite m.tflite --on qemu:cortex-a72
     """
-    from ..common.render import parity_text
-    from ..parity import ParityReport, Tolerance
+    from ..parity import ParityReport, Tolerance, parity_text
     from ..parity import parity as run_parity
 
     tolerance = Tolerance(max_drop, min_agreement, atol, max_lsb).for_backend(backend)

@@ -194,8 +194,7 @@ def models(as_json, json_path):
     Example:
       edgemnist models
     """
-    from ..common.render import shipped_models_text
-    from ..pretrained import pretrained_dir, shipped_manifest
+    from ..pretrained import pretrained_dir, shipped_manifest, shipped_models_text
 
     shipped = {"folder": str(pretrained_dir()), "models": shipped_manifest()["models"]}
     emit_result(shipped, as_json, json_path, shipped_models_text)

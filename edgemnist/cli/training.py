@@ -63,8 +63,8 @@ def train(arch, epochs, batch_size, seed, out, train_limit, as_json, json_path, 
     Example:
       edgemnist train --arch seed --epochs 10 --out models
     """
-    from ..common.render import train_text
     from ..train import train as run_training
+    from ..train import train_text
 
     result = run_training(arch, epochs, batch_size, seed, out, data_dir, train_limit, progress=progress_for(quiet))
     emit_result(result, as_json, json_path, train_text)
@@ -103,7 +103,7 @@ def export(model, formats, quantize, out, calibration, no_validate, as_json, jso
       edgemnist export models/seed.keras --format tflite --quantize
       edgemnist export models/seed.keras --format all --out export
     """
-    from ..common.render import export_text
+    from ..export.report import export_text
     from ..export.runner import export as run_export
     from ..train import find_latest_model
 
@@ -152,8 +152,7 @@ def pipeline(out, arch, epochs, seed, batches, threads, runs, as_json, json_path
     Example:
       edgemnist pipeline --out runs/seed
     """
-    from ..common.render import pipeline_text
-    from ..pipeline import run_pipeline
+    from ..pipeline import pipeline_text, run_pipeline
 
     result = run_pipeline(out, arch, epochs, seed, batches, threads, runs, data_dir, progress=progress_for(quiet))
     emit_result(result, as_json, json_path, pipeline_text)

@@ -79,3 +79,14 @@ def split_model_and_images(paths, stdin=None) -> tuple[str, list[str]]:
     if not images:
         raise EdgemnistError("no image given: edgemnist predict [MODEL] IMAGE... (or - to read paths from stdin)")
     return (model or str(default_model())), images
+
+
+def prediction_text(prediction) -> str:
+    others = "  ".join(f"{label}: {p:.3f}" for label, p in prediction.top_k[1:])
+    return f"{prediction.path}: {prediction.label} ({prediction.confidence:.1%})" + (
+        f"  next: {others}" if others else ""
+    )
+
+
+def predictions_text(predictions: list) -> str:
+    return "\n".join(prediction_text(prediction) for prediction in predictions)

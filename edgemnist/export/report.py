@@ -1,0 +1,36 @@
+"""The export's terminal view: one row per artifact with its size and its validation against the Keras model."""
+
+from __future__ import annotations
+
+from ..common.render import human_bytes, percent, text_table
+
+
+def export_rows(artifacts) -> list[list]:
+    float_sizes = {a.format: a.size_bytes for a in artifacts if a.quantization == "float32"}
+    rows = []
+    for a in artifacts:
+        v = a.validation or {}
+        reference = float_sizes.get(a.format)
+        rows.append(
+            [
+                a.file,
+                human_bytes(a.size_bytes),
+                f"{a.size_bytes / reference:.1%}" if reference else None,
+                percent(v.get("accuracy")),
+                percent(v.get("agreement")),
+                f"{v['max_abs_diff']:.1e}" if v else None,
+                {True: "pass", False: "FAIL", None: "-"}[a.passed],
+            ]
+        )
+    return rows
+
+
+EXPORT_HEADERS = ["artifact", "size", "vs float32", "accuracy", "agreement", "max |Δp|", "validation"]
+
+
+def export_text(report) -> str:
+    lines = [text_table(EXPORT_HEADERS, export_rows(report.artifacts))]
+    for artifact in report.failed:
+        lines.append(f"{artifact.file} failed: {'; '.join(artifact.validation['failures'])}")
+    lines.append(f"manifest: {report.manifest}")
+    return "\n".join(lines)
