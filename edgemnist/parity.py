@@ -39,8 +39,9 @@ class Tolerance:
         return reasons
 
     def for_backend(self, backend: str | None) -> Tolerance:
-        """TFLite Micro candidates are held to ``TFLM_MAX_LSB`` unless a max_lsb is given."""
-        return dataclasses.replace(self, max_lsb=TFLM_MAX_LSB) if backend == "tflm" and self.max_lsb is None else self
+        """Micro-controller candidates are held to ``TFLM_MAX_LSB`` unless a max_lsb is given."""
+        held = backend in MICRO_BACKENDS and self.max_lsb is None
+        return dataclasses.replace(self, max_lsb=TFLM_MAX_LSB) if held else self
 
 
 # TFLite Micro against LiteRT: TFLM's reference kernels round some requantizations differently from LiteRT's
@@ -49,6 +50,9 @@ class Tolerance:
 # moves a probability by several percent: one logit step becomes up to 17 output steps (measured over all
 # 10,000 digits, top-1 always equal). 32 LSB, an eighth of the int8 range, bounds that and no more.
 TFLM_MAX_LSB = 32
+# Backends with a micro-controller's arithmetic (TFLite Micro's reference kernels, and edgemnist's own C
+# compiled from the model, bit-exact with them): held to TFLM_MAX_LSB against LiteRT.
+MICRO_BACKENDS = ("tflm", "mcu-c")
 
 
 @dataclass

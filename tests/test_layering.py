@@ -22,6 +22,7 @@ LAYERS = {
     "edgemnist.tflite_graph": 1,
     "edgemnist.pretrained": 1,  # where the shipped models are: predict's default model
     "edgemnist.predict": 2,  # runtimes behind one Predictor
+    "edgemnist.mcu": 2,  # the int8 → C compiler; predict's mcu-c backend builds with it
     # 3: the stages (models, train, export, inspect, bench, app, explain, ...)
     "edgemnist.cli": 4,  # the user's side: it may import anything, nothing imports it
 }

@@ -1,0 +1,9 @@
+"""An ahead-of-time compiler from an int8 TFLite model to dependency-free C, with kernels of our own.
+
+``compile_model(path, out_dir)`` writes ``<name>.h``, ``<name>.c`` and the portable kernels; ``host`` builds
+them for this machine and loads them with ctypes.
+"""
+
+from .compiler import CompiledModel, compile_model
+
+__all__ = ["CompiledModel", "compile_model"]

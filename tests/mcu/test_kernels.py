@@ -1,0 +1,76 @@
+"""Each kernel on its own, in single-op models TensorFlow converts, against the tflite-micro interpreter:
+options the shipped models do not use (SAME padding with stride, dilation, RELU6, larger pools) and values
+beyond the calibrated range, so that outputs saturate at both ends."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edgemnist.common.deps import import_tensorflow, native_output_silenced
+from edgemnist.mcu import compile_model
+from edgemnist.mcu.host import HostModel
+
+from .reference import differing_digits, tflm_scores
+
+RNG = np.random.default_rng(26)
+FILTERS = RNG.normal(0, 0.3, (5, 5, 1, 6)).astype(np.float32)
+DENSE = RNG.normal(0, 30.0, (6, 10)).astype(np.float32)
+
+
+def conv_same_stride_relu6(tf, x):
+    return tf.nn.relu6(tf.nn.conv2d(x, FILTERS, 2, "SAME") * 4.0)
+
+
+def conv_dilated(tf, x):
+    return tf.nn.conv2d(x, FILTERS, 1, "VALID", dilations=2)
+
+
+def max_pool_same(tf, x):
+    return tf.nn.max_pool2d(tf.nn.conv2d(x, FILTERS, 1, "SAME"), 3, 2, "SAME")
+
+
+def mean_subtracted(tf, x):
+    return tf.nn.conv2d(x - tf.reduce_mean(x, axis=[1, 2], keepdims=True), FILTERS, 1, "VALID")
+
+
+def global_average_dense_softmax(tf, x):
+    pooled = tf.reduce_mean(tf.nn.relu(tf.nn.conv2d(x, FILTERS, 1, "VALID")), axis=[1, 2])
+    return tf.nn.softmax(tf.matmul(pooled, DENSE))
+
+
+def converted(tmp_path, layer) -> object:
+    """``layer`` as an int8 TFLite model, calibrated on dim digits so that bright ones saturate."""
+    tf = import_tensorflow()
+    spec = tf.TensorSpec([1, 28, 28, 1], tf.float32)
+    function = tf.function(lambda x: layer(tf, x), input_signature=[spec])
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([function.get_concrete_function()])
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([RNG.random((1, 28, 28, 1), np.float32) * 0.3] for _ in range(30))
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    path = tmp_path / f"{layer.__name__}.tflite"
+    with native_output_silenced():
+        path.write_bytes(converter.convert())
+    return path
+
+
+def edge_digits(mnist) -> np.ndarray:
+    """Real digits, noise, and the two extremes: all black, all white."""
+    noise = RNG.integers(0, 256, (50, 28, 28), dtype=np.uint8)
+    extremes = np.stack([np.zeros((28, 28), np.uint8), np.full((28, 28), 255, np.uint8)])
+    return np.concatenate([mnist.x_test[:100], noise, extremes])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "layer", [conv_same_stride_relu6, conv_dilated, max_pool_same, mean_subtracted, global_average_dense_softmax]
+)
+def test_each_kernel_matches_tflm_bit_for_bit(tmp_path, mnist, layer):
+    path = converted(tmp_path, layer)
+    digits = edge_digits(mnist)
+    ours = HostModel(compile_model(path)).run(digits)
+    reference = tflm_scores(path, digits)
+    assert differing_digits(ours, reference) == (0, 0)
+    assert {-128, 127} & set(np.unique(reference).tolist())  # the values reach an end of the int8 range
