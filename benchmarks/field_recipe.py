@@ -1,7 +1,7 @@
 """Choose the field recipe on the validation split: train a variant on the first 55,000 training digits, score
 its Keras model on the last 5,000, clean and under the field conditions of ``field_validation.py``.
 
-    EDGEMNIST_DATA=… nice -n 10 python benchmarks/field_recipe.py VARIANT [VARIANT …]
+    EDGEMNIST_DATA=… nice -n 10 python -m benchmarks.field_recipe VARIANT [VARIANT …]
 
 Nothing here reads the test split or MNIST-C. One JSON per variant in runs/field-recipe/.
 """
@@ -15,13 +15,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-from field_validation import VALIDATION, field_set
 
 from edgemnist.augment import AUGMENTATIONS, Field
 from edgemnist.common.deps import import_keras
 from edgemnist.data import load_mnist
 from edgemnist.models import ARCHITECTURES, architecture, mcu_network
 from edgemnist.train import train
+
+from .field_validation import VALIDATION, field_set
 
 OUT = Path(__file__).resolve().parents[1] / "runs" / "field-recipe"
 RECIPE = dict(augment="field", epochs=24, batch_size=128, learning_rate=4e-3, warmup=0.15)

@@ -2,7 +2,7 @@
 candidate to full-int8 TFLite, and record training time, int8 accuracy, parameters, MACs, file size and the
 arena the real TensorFlow Lite Micro interpreter needs.
 
-    EDGEMNIST_DATA=../shared/data/mnist nice -n 10 python benchmarks/mcu_search.py \
+    EDGEMNIST_DATA=/path/to/mnist nice -n 10 python -m benchmarks.mcu_search \
         [--only seed,mcu] [--out runs/mcu-search]
 
 Writes OUT/search.json and prints the Markdown table for benchmarks/RESULTS.md. The load average is recorded

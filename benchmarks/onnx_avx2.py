@@ -1,7 +1,7 @@
 """int8 ONNX on x86 without VNNI: each MODEL on this host and on an emulated Haswell (AVX2 and FMA, no AVX-512,
 no VNNI), over all 10,000 test digits, and which kernel explains each digit whose output differs.
 
-    EDGEMNIST_DATA=../shared/data/mnist python benchmarks/onnx_avx2.py edgemnist/pretrained/*_int8.onnx export/*.onnx
+    EDGEMNIST_DATA=/path/to/mnist python -m benchmarks.onnx_avx2 edgemnist/pretrained/*_int8.onnx export/*.onnx
 
 Prints a Markdown table (accuracy on both CPUs, top-1 agreement, max |Δp| in int8 output steps, where the outputs
 part) and one line per digit read differently; ``--json-file F`` keeps every figure. The script is its own worker:

@@ -1,28 +1,33 @@
-"""The predictor's own overhead at batch 1: predictor p50 / bare runtime call p50, 1 thread, 1 pinned core.
+"""The predictor's own overhead at batch 1: predictor p50 / bare runtime call p50, 1 thread, 1 pinned core, on the
+shipped seed model (int8 ONNX and int8 TFLite). Target ≤ 1.10. Measured by the bench harness (worker process,
+warm-up, interleaved rounds), many calls for a stable median. docs/predict.md quotes it.
 
-Target ≤ 1.10 for the float32 ONNX and int8 TFLite exports. Measured by the bench harness (worker process,
-warm-up, interleaved rounds), many calls for a stable median.
-
-    EDGEMNIST_DATA=../shared/data/mnist python benchmarks/predictor_overhead.py \
-        runs/seed/export/seed_float32.onnx runs/seed/export/seed_int8.tflite
+    python -m benchmarks --only overhead
 """
 
 from __future__ import annotations
 
-import sys
+from pathlib import Path
 
 from edgemnist.bench.runner import bench
+from edgemnist.bench.schema import BenchJob
+from edgemnist.pretrained import pretrained_dir
 
 TARGET = 1.10
+CALLS, WARMUP = 5000, 500
 
 
-def overhead_lines(models) -> list[str]:
-    """One line per model, then the verdict; raises SystemExit when a model cannot be measured."""
-    report = bench(models, batches=(1,), threads=1, cores=[0], runs=5000, warmup=500)
+def models() -> list[Path]:
+    return [pretrained_dir() / "seed_int8.onnx", pretrained_dir() / "seed_int8.tflite"]
+
+
+def overhead_lines(paths) -> list[str]:
+    """One line per model, then the verdict; raises when a model cannot be measured."""
+    report = bench(paths, BenchJob(batches=[1], threads=1, cores=[0], runs=CALLS, warmup=WARMUP))
     lines, worst = [], 0.0
     for row in report.rows:
         if row.error:
-            raise SystemExit(f"{row.name}: {row.error}")
+            raise RuntimeError(f"{row.name}: {row.error}")
         calls = row.latency["1"]
         bare_name, bare = next((name, stats) for name, stats in calls.items() if name != "predictor")
         worst = max(worst, row.bare_ratio(1))
@@ -34,11 +39,12 @@ def overhead_lines(models) -> list[str]:
     return lines
 
 
-def main(models: list[str]) -> int:
-    lines = overhead_lines(models)
-    print("\n".join(lines))
-    return 0 if "within" in lines[-1] else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:] or ["runs/seed/export/seed_float32.onnx", "runs/seed/export/seed_int8.tflite"]))
+def body() -> list[str]:
+    return [
+        f"### Predictor overhead at batch 1 ({CALLS:,} calls, 1 thread, 1 pinned core; target ≤ {TARGET:.2f})",
+        "",
+        "```text",
+        *overhead_lines(models()),
+        "```",
+        "",
+    ]

@@ -2,14 +2,13 @@
 1 worker, loopback, a 28×28 JSON digit), and the same ONNX model in headless Chromium with onnxruntime-web.
 Also takes the README's screenshot of the page. Target: the server adds ≤ 1 ms p50 over the predictor call.
 
-    EDGEMNIST_DATA=../shared/data/mnist python benchmarks/serve_latency.py [MODEL] [--calls 2000]
+    python -m benchmarks --only serve-latency      # the shipped default model, on a server of every shipped model
 
-Writes its section of benchmarks/RESULTS.md (between the serve-latency markers) and docs/app.png.
+Makes the serve-latency section of benchmarks/RESULTS.md, and docs/app.png.
 """
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import json
 import os
@@ -24,7 +23,7 @@ import numpy as np
 from edgemnist.common.render import markdown_table
 from edgemnist.data import load_mnist
 from edgemnist.predict import load
-from edgemnist.pretrained import default_model
+from edgemnist.pretrained import default_model, pretrained_dir
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
@@ -77,7 +76,7 @@ def start_server(models: list[Path]) -> tuple[subprocess.Popen, str]:
     url = re.search(r"http://\S+/", server.stdout.readline())
     if not url:
         server.kill()
-        raise SystemExit("the server did not start")
+        raise RuntimeError("the server did not start")
     return server, url.group(0).rstrip("/")
 
 
@@ -133,7 +132,7 @@ def concurrent_throughput(url: str, path: str, bodies: list[bytes], calls: int, 
                 "POST", path, bodies[(k * per_client + i) % len(bodies)], {"Content-Type": "application/json"}
             )
             if connection.getresponse().read()[:1] != b"{":
-                raise SystemExit("bad answer")
+                raise RuntimeError("bad answer")
 
     started = time.perf_counter()
     with ThreadPoolExecutor(in_flight) as pool:
@@ -196,8 +195,7 @@ def section(model: Path, alone: dict, served: list[dict], rps: float, browser: d
         f"### `edgemnist serve`: request latency ({model.name}, 28×28 JSON digit, 1 uvicorn worker, loopback)",
         "",
         f"Server on core {SERVER_CORE}, client on core {CLIENT_CORE}, {calls:,} sequential requests after 200 of "
-        "warm-up "
-        f"(`python benchmarks/serve_latency.py`). *Round trip* is what the client waits; *in server* is the app's own "
+        "warm-up. *Round trip* is what the client waits; *in server* is the app's own "
         "`server_us` (body read to answer made: JSON parsing, the thread-pool hop, the predictor call, the answer's "
         "numbers); *inference* is the predictor call inside the server.",
         "",
@@ -244,48 +242,31 @@ def section(model: Path, alone: dict, served: list[dict], rps: float, browser: d
     lines += [
         f"The server adds **{added / 1000:.2f} ms** p50 over the predictor call, client to client ({best['client']}); "
         f"of that, **{in_app / 1000:.2f} ms** is the app's own work in the server (target: ≤ 1 ms). "
-        f"Machine load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.",
+        f"Load average at the end of the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.",
         "",
     ]
     return lines
 
 
-def write_section(lines: list[str]) -> None:
-    from results_file import write_section as write_results_section
+def models() -> list[Path]:
+    """The server's default model, and the ONNX file the page runs in the browser."""
+    return [default_model(), pretrained_dir() / "mcu_int8.onnx"]
 
-    write_results_section("serve-latency", "benchmarks/serve_latency.py", lines)
 
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "model",
-        nargs="?",
-        type=Path,
-        default=None,
-        help="default: the shipped edge model, measured on a server of every shipped model (plain `edgemnist serve`)",
-    )
-    parser.add_argument("--calls", type=int, default=2000)
-    args = parser.parse_args()
-    model = args.model or default_model()
+def body(calls: int = 2000) -> list[str]:
+    model = default_model()
     digits = load_mnist().x_test[:1000]
     bodies = [json.dumps({"digit": d.tolist()}).encode() for d in digits]
-    alone = predictor_alone(model, digits, args.calls)
-    server, url = start_server([model] if args.model else [])
+    alone = predictor_alone(model, digits, calls)
+    server, url = start_server([])
     path = f"/api/predict?model={model.name}"
     try:
-        served = [through_server(url, path, bodies, args.calls, client) for client in ("httpx", "http.client")]
-        rps = concurrent_throughput(url, path, bodies, args.calls)
-        browser = in_browser(url, digits, min(args.calls, 1000))
+        served = [through_server(url, path, bodies, calls, client) for client in ("httpx", "http.client")]
+        rps = concurrent_throughput(url, path, bodies, calls)
+        browser = in_browser(url, digits, min(calls, 1000))
     finally:
         server.terminate()
         server.wait(10)
-    lines = section(model, alone, served, rps, browser, args.calls)
-    write_section(lines)
-    print("\n".join(lines[1:-1]))
-    print(f"screenshot: {SCREENSHOT}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    if browser["model"] != models()[1].name:
+        raise RuntimeError(f"the page ran {browser['model']}, not {models()[1].name}: update models()")
+    return section(model, alone, served, rps, browser, calls)

@@ -1,20 +1,15 @@
 """The shipped models against the micro-controller and field targets (issue 19): for each shipped int8 TFLite file,
 its parameters, MACs, file size and measured TFLM arena (``edgemnist inspect --measure``), its accuracy on the 10,000
 clean test digits, its MNIST-C mean and worst corruption (``edgemnist robustness``) and its training CPU time from the
-manifest. ``--previous FILE`` adds a model that is no longer shipped (the old default), side by side per corruption.
-Writes the ``shipped`` section of benchmarks/RESULTS.md; README.md quotes its first table.
+manifest. The ``shipped`` section of benchmarks/RESULTS.md; README.md quotes its first table.
 
-    git show 019ffe5:edgemnist/pretrained/mcu_int8.tflite > /tmp/mcu_int8_v1.tflite   # the default until issue 19
-    EDGEMNIST_DATA=../shared/data/mnist python benchmarks/shipped.py --previous /tmp/mcu_int8_v1.tflite
+    python -m benchmarks --only shipped
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
-
-from results_file import write_section
 
 from edgemnist.common.progress import TerminalProgress
 from edgemnist.common.render import human_bytes, markdown_table
@@ -35,10 +30,6 @@ def shipped_int8_tflite() -> list[dict]:
     return [m for m in manifest["models"] if m["format"] == "tflite" and m["quantization"] == "int8"]
 
 
-def label(path: Path, entries: dict) -> str:
-    return path.name if path.name in entries else f"{path.name} (previous default)"
-
-
 def percent(value: float) -> str:
     return f"{value:.2%}"
 
@@ -47,11 +38,10 @@ def model_rows(paths: list[Path], entries: dict, report) -> list[list]:
     rows = []
     for path, scores in zip(paths, report.models):
         shape = inspect_model(path, measure=True)
-        entry = entries.get(path.name, {})
-        cpu = entry.get("train_cpu_seconds")
+        cpu = entries[path.name].get("train_cpu_seconds")
         rows.append(
             [
-                label(path, entries),
+                path.name,
                 f"{shape.parameters:,}",
                 f"{shape.macs:,}",
                 f"{shape.file_bytes:,} B ({human_bytes(shape.file_bytes)})",
@@ -77,28 +67,25 @@ def corruption_rows(paths: list[Path], report) -> list[list]:
     ] + [["mean of 15", "", *(percent(m.mean) for m in report.models)]]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--previous", type=Path, action="append", default=[], help="A model no longer shipped.")
-    args = parser.parse_args()
+def models() -> list[Path]:
+    return [pretrained_dir() / entry["file"] for entry in shipped_int8_tflite()]
+
+
+def body() -> list[str]:
     entries = {m["file"]: m for m in shipped_int8_tflite()}
-    paths = [pretrained_dir() / name for name in entries] + args.previous
+    paths = models()
     report = robustness(paths, progress=TerminalProgress())
     headers = ["model", "parameters", "MACs", "file", "TFLM arena", "clean", "MNIST-C mean", "worst", "train CPU s"]
-    lines = [
+    return [
         "## The shipped models",
         "",
         markdown_table(headers, model_rows(paths, entries, report)),
         "",
-        f"Made by `python benchmarks/shipped.py` on all {report.images:,} test digits, MNIST-C seed {report.seed} at "
-        "the published severities; the arena is the smallest the real TFLM interpreter runs the model in. " + TARGETS,
+        f"All {report.images:,} test digits, MNIST-C seed {report.seed} at the published severities; the arena is the "
+        "smallest the real TFLM interpreter runs the model in; *train CPU s* is from the shipped manifest. " + TARGETS,
         "",
         "Per corruption:",
         "",
-        markdown_table(["corruption", "severity", *(label(p, entries) for p in paths)], corruption_rows(paths, report)),
+        markdown_table(["corruption", "severity", *(p.name for p in paths)], corruption_rows(paths, report)),
+        "",
     ]
-    write_section("shipped", "benchmarks/shipped.py", lines)
-
-
-if __name__ == "__main__":
-    main()

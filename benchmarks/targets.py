@@ -1,19 +1,17 @@
-"""The per-target table (issue 17): every shipped model and every export of the seed model, here and on
-emulated CPUs (Raspberry Pi 3/Zero 2 W, 4 and 5 cores; x86 without AVX-512/VNNI).
+"""On which CPU: every shipped model here and on emulated CPUs (Raspberry Pi 3/Zero 2 W, 4 and 5 cores; x86 without
+AVX-512/VNNI).
 
 Each cell: accuracy on the first LIMIT test digits, top-1 agreement with this host and max |Δp| in int8
 output steps (the candidate on the target, the same file here as the reference: ``edgemnist parity M M --on
 T``), and guest instructions per digit at batch 1 (QEMU TCG plugin, RUNS calls between two marks). Writes
-benchmarks/targets.json and the marked section of benchmarks/RESULTS.md.
+benchmarks/targets.json (each cell as it is measured) and the targets section of benchmarks/RESULTS.md. Needs the
+arm64 root (`edgemnist emulate setup aarch64`).
 
-    EDGEMNIST_DATA=... nice -n 10 python benchmarks/targets.py [--limit 10000] [--seed-dir runs/seed]
+    python -m benchmarks --only targets
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -30,13 +28,11 @@ from edgemnist.targets import resolve
 HERE = Path(__file__).parent
 TARGETS = ["here", "qemu:cortex-a53", "qemu:cortex-a72", "qemu:cortex-a76", "qemu:haswell"]
 RUNS, WARMUP = 50, 5
-BEGIN, END = "<!-- targets-table: begin (benchmarks/targets.py) -->", "<!-- targets-table: end -->"
+LIMIT = 1000
 
 
-def models(seed_dir: Path) -> list[Path]:
-    shipped = sorted(pretrained_dir().glob("*.tflite")) + sorted(pretrained_dir().glob("*.onnx"))
-    exports = sorted(p for p in seed_dir.glob("**/*") if p.suffix in (".tflite", ".onnx")) if seed_dir else []
-    return shipped + exports
+def models() -> list[Path]:
+    return sorted(pretrained_dir().glob("*.tflite")) + sorted(pretrained_dir().glob("*.onnx"))
 
 
 def cell(model: Path, target: str, limit: int, count_set: str) -> dict:
@@ -65,7 +61,7 @@ def table(results: dict) -> str:
     headers = ["model", *[t.removeprefix("qemu:") for t in TARGETS]]
     rows = []
     for model, cells in results.items():
-        line = [model.replace("edgemnist/pretrained/", "shipped ").replace("runs/seed/export/", "seed export ")]
+        line = [model]
         for target in TARGETS:
             c = cells.get(target)
             if not c:
@@ -81,45 +77,37 @@ def table(results: dict) -> str:
     return markdown_table(headers, rows)
 
 
-def write_section(text: str) -> None:
-    path = HERE / "RESULTS.md"
-    current = path.read_text()
-    section = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in current:
-        current = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: section, current, flags=re.S)
-    else:
-        current = current.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(current)
+def measure_all(count_set: str, out: Path) -> dict:
+    """Every cell, from scratch; a failed cell is recorded and makes the section fail once all are tried."""
+    results: dict = {}
+    for model in models():
+        for target in TARGETS:
+            print(f"{model.name} on {target}", file=sys.stderr, flush=True)
+            try:
+                results.setdefault(model.name, {})[target] = cell(model, target, LIMIT, count_set)
+            except Exception as exc:  # one failed cell must not lose the others: it is recorded
+                results.setdefault(model.name, {})[target] = {"error": str(exc)}
+            write_json(out, {"limit": LIMIT, "runs": RUNS, "results": results})
+    return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--limit", type=int, default=1000)
-    parser.add_argument("--seed-dir", type=Path, default=Path("runs/seed"))
-    parser.add_argument("--out", type=Path, default=HERE / "targets.json")
-    parser.add_argument("models", nargs="*", type=Path, help="Only these (default: shipped and seed exports).")
-    args = parser.parse_args()
+def body() -> list[str]:
     mnist = load_mnist()
-    out = args.out
-    results: dict = json.loads(out.read_text())["results"] if out.is_file() else {}  # cells measured before stay
     with tempfile.TemporaryDirectory() as folder:
         count_set = str(Path(folder) / "count.npz")
         write_npz(count_set, x=mnist.x_test[:10], y=mnist.y_test[:10])  # the count's accuracy pass stays small
-        for model in args.models or models(args.seed_dir if args.seed_dir.is_dir() else None):
-            name = str(model.relative_to(Path.cwd())) if model.is_relative_to(Path.cwd()) else str(model)
-            for target in TARGETS:
-                if "error" not in results.get(name, {}).get(target, {"error": "not yet"}):
-                    continue  # measured by an earlier run: the script resumes
-                print(f"{name} on {target}", file=sys.stderr, flush=True)
-                try:
-                    results.setdefault(name, {})[target] = cell(model, target, args.limit, count_set)
-                except Exception as exc:  # one failed cell must not lose the others: it is recorded
-                    results.setdefault(name, {})[target] = {"error": str(exc)}
-                write_json(out, {"limit": args.limit, "runs": RUNS, "results": results})
-    text = table({m: {t: c for t, c in cells.items() if "error" not in c} for m, cells in results.items()})
-    write_section(f"First {args.limit:,} test digits; instructions at batch 1, {RUNS} counted calls.\n\n{text}")
-    print(text)
-
-
-if __name__ == "__main__":
-    main()
+        results = measure_all(count_set, HERE / "targets.json")
+    failed = [f"{m} on {t}: {c['error']}" for m, cells in results.items() for t, c in cells.items() if "error" in c]
+    if failed:
+        raise RuntimeError("; ".join(failed))
+    return [
+        "## Emulated CPUs: Raspberry Pi cores and x86 without VNNI",
+        "",
+        f"First {LIMIT:,} test digits; instructions at batch 1, {RUNS} counted calls. Each cell: the model on that CPU "
+        "against the same file here (`edgemnist parity M M --on qemu:CPU`): accuracy, top-1 agreement and max |Δp| in "
+        "int8 output steps; then guest instructions per digit of one `predict_proba` call (a proxy, not a latency: "
+        "see the method notes in the manual).",
+        "",
+        table(results),
+        "",
+    ]

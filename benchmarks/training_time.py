@@ -1,19 +1,18 @@
 """Training time against the tutorial's CNN (issue 19: the default trains in ≤ 5× the seed CNN's time): trains
 ``seed`` and each named architecture with its own recipe, one after the other on the same machine, and writes the
 ``training-time`` section of benchmarks/RESULTS.md. Run it on a quiet machine: wall time is what a user waits, and
-CPU time (every thread's) is the fairer figure when something else runs.
+CPU time (every thread's) is the fairer figure when something else runs. It trains models and keeps none: it
+measures recipes, so it records no model file.
 
-    EDGEMNIST_DATA=../shared/data/mnist python benchmarks/training_time.py mcu
+    python -m benchmarks --only training-time
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import tempfile
-
-from results_file import write_section
+from pathlib import Path
 
 from edgemnist.common.render import markdown_table
 from edgemnist.train import train
@@ -25,12 +24,16 @@ def measured(arch: str, out: str):
     return trained
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("arch", nargs="+", help="Architectures to time against seed.")
-    args = parser.parse_args()
+ARCHS = ["seed", "mcu"]  # the tutorial's CNN first: the others are timed against it
+
+
+def models() -> list[Path]:
+    return []
+
+
+def body() -> list[str]:
     with tempfile.TemporaryDirectory() as out:
-        runs = [measured(arch, out) for arch in ["seed", *args.arch]]
+        runs = [measured(arch, out) for arch in ARCHS]
     seed = runs[0]
     rows = [
         [
@@ -46,17 +49,13 @@ def main() -> None:
         for run in runs
     ]
     headers = ["arch", "epochs", "batch", "wall s", "CPU s", "× seed wall", "× seed CPU", "Keras test accuracy"]
-    lines = [
+    return [
         "## Training time against the tutorial's CNN",
         "",
         markdown_table(headers, rows),
         "",
-        f"Made by `python benchmarks/training_time.py {' '.join(args.arch)}`: each architecture's own recipe, seed 0, "
+        "Each architecture's own recipe, seed 0, "
         f"all 60,000 training digits, one after the other on {os.cpu_count()} cores ({platform.machine()}). "
         "Target for the default (issue 19): ≤ 5× the seed CNN's time.",
+        "",
     ]
-    write_section("training-time", "benchmarks/training_time.py", lines)
-
-
-if __name__ == "__main__":
-    main()
