@@ -149,9 +149,17 @@ def board_lines(report) -> list[str]:
         lines.append(
             f"{board}: {machine['hostname']}, {machine['board'] or machine['cpu']} ({machine['arch']}, "
             f"{plural(machine['cores'], 'core')}), "
-            f"Linux {machine['kernel']}, Python {machine['python']} at {machine['executable']}, {runtimes}; {state}"
+            f"{host_software(machine, runtimes)}; {state}"
         )
     return lines
+
+
+def host_software(machine: dict, runtimes: str) -> str:
+    """The board's OS, Python and runtimes; a bare-metal target (a Cortex-M firmware) has none of them."""
+    parts = [f"Linux {machine['kernel']}" if machine.get("kernel") else None]
+    if machine.get("python"):
+        parts.append(f"Python {machine['python']} at {machine['executable']}")
+    return ", ".join(part for part in [*parts, runtimes] if part) or "bare metal"
 
 
 def comparison(report) -> tuple[list[str], list[list]] | None:

@@ -9,7 +9,7 @@ the traceback and TensorFlow's own output).
 
 from __future__ import annotations
 
-from . import checking, explaining, measuring, serving, training  # noqa: F401  (each adds its commands to cli)
+from . import checking, compiling, explaining, measuring, serving, training  # noqa: F401  (each adds its commands to cli)
 from .group import cli
 
 

@@ -9,12 +9,15 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from ..common.errors import EdgemnistError
 from ..common.files import ensure_dir, require_file, write_text
 from ..contract import input_lookup_table
 from ..metadata import read_tflite_metadata
 from ..predict.base import TensorSpec, inferred_contract
 from .emit import header, source_file
+from .fusion import fuse
 from .graph import RawOp, Tensor, TFLiteModel, read_model
 from .ops import OPS, Op, Unsupported
 from .plan import MemoryPlan, plan_memory
@@ -34,6 +37,7 @@ class CompiledModel:
     folded: list[str]  # ops computed at compile time (the shape arithmetic feeding a RESHAPE)
     model_input: Tensor
     model_output: Tensor
+    input_table: np.ndarray  # the int8 input for each pixel value 0..255, as the C quantizes pixels
 
     @property
     def ends_in_softmax(self) -> bool:
@@ -48,7 +52,7 @@ class CompiledModel:
         return [write_text(folder / file, text) for file, text in self.files.items()]
 
     def report(self) -> str:
-        layers = "\n".join(f"  {op.name:20} {op.kind:16} {op.describe()}" for op in self.ops)
+        layers = "\n".join(f"  {op.name:24} {op.kind:20} {op.describe()}" for op in self.ops)
         folded = f"\n  folded at compile time: {', '.join(self.folded)}" if self.folded else ""
         return f"{self.name}: {len(self.ops)} ops{folded}\n{layers}\n  {self.plan.describe()}"
 
@@ -73,15 +77,15 @@ def compile_bytes(content: bytes, source: str, name: str, input_table=None) -> C
     model = read_model(content, source)
     model_input, model_output = single_digit_tensors(model, source)
     live, folded = live_ops(model)
-    ops = typed_ops(live)
+    ops = fuse(typed_ops(live))
     plan = plan_memory(ops, model_input, model_output)
     table = input_lookup_table(model_contract(content, model)) if input_table is None else input_table
     files = {
         f"{name}.h": header(name, Path(source).name, plan, model_input.size, model_output.size, output_note(model)),
         f"{name}.c": source_file(name, ops, plan, table, model_output.index),
-        **{file: kernel_text(file) for file in KERNEL_FILES},
+        **{file: bundled_text("kernels", file) for file in KERNEL_FILES},
     }
-    return CompiledModel(name, files, ops, plan, folded, model_input, model_output)
+    return CompiledModel(name, files, ops, plan, folded, model_input, model_output, np.asarray(table, np.int8))
 
 
 def c_identifier(stem: str) -> str:
@@ -148,5 +152,6 @@ def output_note(model: TFLiteModel) -> str:
     return f"a score s stands for {target.scale:.9g} * (s - ({target.zero_point}))"
 
 
-def kernel_text(file: str) -> str:
-    return resources.files(__package__).joinpath("kernels").joinpath(file).read_text()
+def bundled_text(folder: str, file: str) -> str:
+    """A C file shipped in this package: the kernels, the harness."""
+    return resources.files(__package__).joinpath(folder).joinpath(file).read_text()

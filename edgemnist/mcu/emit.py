@@ -26,13 +26,24 @@ def c_array(name: str, ctype: str, values: np.ndarray, meaning: str) -> str:
 
 def layer_constants(op: Op) -> str:
     parts = [c_array(f"{op.name}_{a.suffix}", a.ctype, a.values, a.meaning) for a in op.arrays()]
-    fields = [
-        f"    .{key} = {op.name}_{value}," if isinstance(value, str) else f"    .{key} = {int(value)},"
-        for key, value in op.fields().items()
-    ]
     struct = f"{op.kernel}_params"
-    parts.append(f"static const {struct} {op.name} = {{\n" + "\n".join(fields) + "\n};\n")
+    parts.append(f"static const {struct} {op.name} = {{\n" + initializer(op.name, op.fields(), 1) + "\n};\n")
     return f"/* {op.name}: {op.describe()} */\n" + "\n".join(parts)
+
+
+def initializer(layer: str, fields: dict, depth: int) -> str:
+    """A struct's designated initializers: a number, one of the layer's arrays (named by suffix), or a
+    nested struct (a fused op's parts)."""
+    indent = "    " * depth
+    lines = []
+    for key, value in fields.items():
+        if isinstance(value, dict):
+            lines.append(f"{indent}.{key} = {{\n{initializer(layer, value, depth + 1)}\n{indent}}},")
+        else:
+            lines.append(
+                f"{indent}.{key} = {layer}_{value}," if isinstance(value, str) else f"{indent}.{key} = {int(value)},"
+            )
+    return "\n".join(lines)
 
 
 def header(name: str, source: str, plan: MemoryPlan, input_size: int, output_size: int, output_note: str) -> str:

@@ -24,26 +24,27 @@ HOST_COMPILER = "gcc"
 HOST_FLAGS = ("-std=c99", "-O3", "-Wall", "-Wextra", "-Werror", "-pedantic", "-shared", "-fPIC")
 
 
-def compiler_identity(compiler: str) -> str:
+def compiler_identity(compiler: str, package: str = "gcc") -> str:
     """The compiler's path and version: a new gcc means a new build."""
     path = shutil.which(compiler)
     if path is None:
-        raise EdgemnistError(f"{compiler} is not installed; install Debian's package: apt-get install gcc")
+        raise EdgemnistError(f"{compiler} is not installed; install Debian's package: apt-get install {package}")
     version = subprocess.run([path, "--version"], capture_output=True, text=True, check=False).stdout
     return f"{path}\n{version.splitlines()[0] if version else '?'}"
 
 
-def build_key(compiled: CompiledModel, flags: tuple[str, ...], compiler: str) -> str:
-    digest = hashlib.sha256(compiler_identity(compiler).encode())
+def build_key(files: dict[str, str], flags: tuple[str, ...], compiler: str, package: str = "gcc") -> str:
+    """The sources, the flags and the compiler: what a cached build depends on."""
+    digest = hashlib.sha256(compiler_identity(compiler, package).encode())
     digest.update("\0".join(flags).encode())
-    for file in sorted(compiled.files):
-        digest.update(f"\0{file}\0{compiled.files[file]}".encode())
+    for file in sorted(files):
+        digest.update(f"\0{file}\0{files[file]}".encode())
     return digest.hexdigest()[:24]
 
 
 def build_shared_library(compiled: CompiledModel) -> Path:
     """lib<name>.so for this host, from the cache when these sources were built before."""
-    folder = cache_dir("mcu") / build_key(compiled, HOST_FLAGS, HOST_COMPILER)
+    folder = cache_dir("mcu") / build_key(compiled.files, HOST_FLAGS, HOST_COMPILER)
     library = folder / f"lib{compiled.name}.so"
     if library.exists():
         return library

@@ -12,7 +12,8 @@ import pkgutil
 from ..common.registry import Registry
 
 TARGETS: Registry = Registry("target")
-NOT_TARGETS = {"base", "cache", "machine", "rootfs", "worker"}  # modules of this package that are not kinds of target
+# modules of this package that are not kinds of target
+NOT_TARGETS = {"base", "cache", "counter", "machine", "rootfs", "worker"}
 
 
 def load_kinds() -> None:

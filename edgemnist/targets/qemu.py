@@ -1,4 +1,5 @@
-"""An emulated CPU: ``--on qemu:cortex-a72`` (a Raspberry Pi 4's core), ``qemu:haswell`` (x86 without AVX-512/VNNI).
+"""An emulated CPU: ``--on qemu:cortex-a72`` (a Raspberry Pi 4's core), ``qemu:haswell`` (x86 without AVX-512/VNNI);
+``qemu:cortex-m4`` (m7, m55) is firmware on an emulated board instead (``cortex_m.py``).
 
 The same worker runs under Debian's qemu-user with that CPU model, so the runtimes pick the kernels that CPU
 would get (XNNPACK's NEON or dot-product paths, ONNX Runtime's AVX2 U8S8 path). aarch64 runs the Python of the
@@ -10,7 +11,6 @@ instructions between the marks the worker makes (``mark``).
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import shutil
 import subprocess
@@ -22,8 +22,10 @@ from pathlib import Path
 from ..common.errors import EdgemnistError
 from ..common.files import cache_dir
 from ..common.jobs import WorkerJob
+from ..mcu.boards import BOARDS
 from . import TARGETS
 from .base import Outcome, Target, TargetError, identity, worker_result
+from .counter import plugin_library, read_counts
 
 QEMU = {"aarch64": "qemu-aarch64", "x86_64": "qemu-x86_64"}  # Debian's qemu-user: the non-static ones load plugins
 AARCH64_CPUS = ("cortex-a35", "cortex-a53", "cortex-a57", "cortex-a72", "cortex-a76", "a64fx", "neoverse-n1", "max")
@@ -44,7 +46,6 @@ MARK_SYSCALL = {"aarch64": 125, "x86_64": 146}
 GUEST_PYTHON = "/venv/bin/python"  # in the arm64 root: what the guest's argv[0] says, so the venv is found
 # The interpreter file itself: the venv's python is an absolute symlink that would resolve on this machine.
 GUEST_INTERPRETER = "usr/bin/python3.11"
-PLUGIN_SOURCE = Path(__file__).parent / "plugin" / "insn_count.c"
 
 
 def mark() -> None:
@@ -100,29 +101,8 @@ def parse_cpu(name: str) -> tuple[str, str]:
         return "x86_64", x86[wanted]
     raise EdgemnistError(
         f"--on qemu:{name}: QEMU knows no such CPU; aarch64: {', '.join(AARCH64_CPUS)}; "
-        "x86-64: haswell or any name `qemu-x86_64 -cpu help` lists"
+        f"x86-64: haswell or any name `qemu-x86_64 -cpu help` lists; Cortex-M: {', '.join(BOARDS)}"
     )
-
-
-@functools.cache
-def plugin_library() -> Path:
-    """The instruction counter, built once per source version into the cache."""
-    source = PLUGIN_SOURCE.read_bytes()
-    library = emulate_folder() / "plugin" / f"insn_count-{hashlib.sha256(source).hexdigest()[:16]}.so"
-    if library.is_file():
-        return library
-    compiler = shutil.which("gcc") or shutil.which("cc")
-    if not compiler:
-        raise EdgemnistError("counting instructions under QEMU needs a C compiler: apt-get install gcc")
-    library.parent.mkdir(parents=True, exist_ok=True)
-    partial = library.with_suffix(f".{os.getpid()}.part")
-    built = subprocess.run(
-        [compiler, "-shared", "-fPIC", "-O2", "-o", str(partial), str(PLUGIN_SOURCE)], capture_output=True, text=True
-    )
-    if built.returncode != 0:
-        raise EdgemnistError(f"building the QEMU plugin failed: {built.stderr.strip().splitlines()[-1:]}")
-    os.replace(partial, library)
-    return library
 
 
 def guest_machine(root: Path, cpu: str) -> str:
@@ -146,18 +126,6 @@ def guest_machine(root: Path, cpu: str) -> str:
     )
 
 
-def read_counts(path: Path) -> tuple[int | None, list[int]]:
-    """The plugin's output: ``total N`` and one ``mark N`` per mark."""
-    total, marks = None, []
-    for line in path.read_text().splitlines() if path.is_file() else []:
-        key, _, value = line.partition(" ")
-        if key == "total":
-            total = int(value)
-        elif key == "mark":
-            marks.append(int(value))
-    return total, marks
-
-
 @TARGETS.register("qemu")
 @dataclass(frozen=True)
 class Qemu(Target):
@@ -168,11 +136,15 @@ class Qemu(Target):
     time_scale = 20
 
     @classmethod
-    def parse(cls, spec: str, **_) -> Qemu:
+    def parse(cls, spec: str, **_) -> Target:
         """A missing setup of this machine is the user's to fix before anything runs: one line, exit 2, for
-        evaluate, parity and bench alike (not a row error of bench)."""
+        evaluate, parity and bench alike (not a row error of bench). A Cortex-M core is another kind of
+        target (``cortex_m.py``): firmware in qemu-system-arm, not a Python worker in qemu-user."""
+        from .cortex_m import CortexM
         from .rootfs import has_venv
 
+        if spec.partition(":")[2].lower() in BOARDS:
+            return CortexM.parse(spec)
         arch, cpu = parse_cpu(spec.partition(":")[2])
         if arch == "aarch64" and not has_venv(aarch64_root()):
             raise EdgemnistError(NO_ROOT)

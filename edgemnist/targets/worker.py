@@ -81,8 +81,13 @@ def run(job: PredictJob) -> dict:
     return {
         **predictor.describe(),
         "output_step": predictor.contract.output_step,
-        "probabilities": base64.b64encode(np.ascontiguousarray(probabilities).tobytes()).decode(),
+        "probabilities": encoded(probabilities),
     }
+
+
+def encoded(probabilities: np.ndarray) -> str:
+    """Probabilities as they cross the process boundary: float32 bytes, base64 (``predictions`` decodes them)."""
+    return base64.b64encode(np.ascontiguousarray(probabilities, np.float32).tobytes()).decode()
 
 
 def main() -> None:

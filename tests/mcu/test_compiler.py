@@ -32,6 +32,13 @@ def test_the_plan_needs_less_ram_than_tflite_micro(mcu_library):
     assert f"#define MCU_INT8_RAM_BYTES {compiled.plan.arena_bytes}" in compiled.files["mcu_int8.h"]
 
 
+def test_the_second_conv_writes_pooled_rows_so_its_output_takes_no_ram(mcu_library):
+    compiled, _ = mcu_library
+    assert [op.name for op in compiled.ops if op.kind == "CONV_2D+MAX_POOL_2D"] == ["conv2d_2_max_pool2d_1"]
+    # the busiest step holds the first conv's output (26x26x8) and the pooled one (12x12x12), not 24x24x12
+    assert compiled.plan.arena_bytes == 26 * 26 * 8 + 12 * 12 * 12
+
+
 def test_no_floating_point_in_the_generated_c(mcu_library):
     compiled, _ = mcu_library
     for file, text in compiled.files.items():

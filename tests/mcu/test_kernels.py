@@ -30,6 +30,11 @@ def max_pool_same(tf, x):
     return tf.nn.max_pool2d(tf.nn.conv2d(x, FILTERS, 1, "SAME"), 3, 2, "SAME")
 
 
+def conv_relu_pooled_same(tf, x):
+    """A convolution the compiler fuses with its max-pool: 26x26 pooled by 3x3 windows, the last ones padded."""
+    return tf.nn.max_pool2d(tf.nn.relu(tf.nn.conv2d(x, FILTERS, 1, "VALID")), 3, 3, "SAME")
+
+
 def mean_subtracted(tf, x):
     return tf.nn.conv2d(x - tf.reduce_mean(x, axis=[1, 2], keepdims=True), FILTERS, 1, "VALID")
 
@@ -65,12 +70,23 @@ def edge_digits(mnist) -> np.ndarray:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "layer", [conv_same_stride_relu6, conv_dilated, max_pool_same, mean_subtracted, global_average_dense_softmax]
+    "layer",
+    [
+        conv_same_stride_relu6,
+        conv_dilated,
+        max_pool_same,
+        conv_relu_pooled_same,
+        mean_subtracted,
+        global_average_dense_softmax,
+    ],
 )
 def test_each_kernel_matches_tflm_bit_for_bit(tmp_path, mnist, layer):
     path = converted(tmp_path, layer)
     digits = edge_digits(mnist)
-    ours = HostModel(compile_model(path)).run(digits)
+    compiled = compile_model(path)
+    fused = any(op.kind == "CONV_2D+MAX_POOL_2D" for op in compiled.ops)
+    assert fused == (layer is conv_relu_pooled_same)  # overlapping windows (max_pool_same) stay apart
+    ours = HostModel(compiled).run(digits)
     reference = tflm_scores(path, digits)
     assert differing_digits(ours, reference) == (0, 0)
     assert {-128, 127} & set(np.unique(reference).tolist())  # the values reach an end of the int8 range

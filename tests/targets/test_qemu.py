@@ -2,6 +2,7 @@
 Haswell, on a few test digits (the full test set is CI's emulated parity, in .ci/run)."""
 
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -92,7 +93,9 @@ def test_two_counts_agree_within_one_percent(mnist, tmp_path):
     np.savez(test_set, x=mnist.x_test[:10], y=mnist.y_test[:10])
     job = BenchJob(test_set=str(test_set), batches=[1], runs=50, warmup=5)
     counts = [
-        bench_target(resolve("qemu:haswell"), [MCU_ONNX], job, 900, lambda *a, **k: None)[0].per_inference(1)
+        bench_target(resolve("qemu:haswell"), [MCU_ONNX], job, 900, lambda *a, **k: None, threading.Event())[
+            0
+        ].per_inference(1)
         for _ in range(2)
     ]
     assert counts[0] > 0 and abs(counts[0] - counts[1]) / counts[0] < 0.01, counts
@@ -104,7 +107,35 @@ def test_int8_onnx_validation_also_reports_haswell(mnist):
 
     artifact = load(MCU_ONNX)
     here = artifact.predict_proba(mnist.x_test[:LIMIT])
-    found = validate_artifact(artifact, here, here, mnist.y_test[:LIMIT], "int8", "itself here")
+    found = validate_artifact(artifact, here, here, mnist.x_test[:LIMIT], mnist.y_test[:LIMIT], "int8", "itself here")
     (avx2,) = found.elsewhere
     assert avx2["target"]["name"] == "qemu:haswell" and avx2["target"]["cpu_model"] == "Haswell"
     assert avx2["images"] == LIMIT and avx2["agreement"] >= 0.99 and found.passed
+
+
+def test_evaluate_on_an_emulated_cortex_m4_gives_tflite_micros_accuracy(data_dir, tmp_path):
+    """The firmware in qemu-system-arm; TFLite Micro here is the reference it is bit-exact with."""
+    args = ("--limit", 200, "--json", "--quiet", "--data", data_dir)
+    result = run_cli("evaluate", MCU_TFLITE, "--on", "qemu:cortex-m4", *args)
+    assert result.exit_code == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["target"]["name"] == "qemu:cortex-m4" and found["target"]["guest_arch"] == "armv7e-m"
+    assert found["target"]["machine"] == "mps2-an386"
+    reference = json.loads(run_cli("evaluate", MCU_TFLITE, "--backend", "tflm", *args).stdout)
+    assert found["accuracy"] == reference["accuracy"] and found["confusion"] == reference["confusion"]
+
+
+def test_bench_on_a_cortex_m_core_counts_instructions_per_inference_exactly(data_dir, tmp_path):
+    """Two runs (two inferences minus one, each) give the same count, with the firmware's flash and RAM."""
+    rows = []
+    for run in range(2):
+        out = tmp_path / f"b{run}.json"
+        args = ("--limit", 5, "--quiet", "--data", data_dir, "--json-file", out)
+        result = run_cli("bench", MCU_TFLITE, "--on", "qemu:cortex-m4", *args)
+        assert result.exit_code == 0, result.stderr
+        rows.append(json.loads(out.read_text())["rows"][0])
+    counted = [row["instructions"]["1"]["predictor"]["per_inference"] for row in rows]
+    macs = 1_448_752  # edgemnist inspect's count for mcu_int8.tflite
+    assert counted[0] == counted[1] and macs < counted[0] < 20 * macs
+    assert rows[0]["flash_bytes"] <= 32 * 1024 and rows[0]["extra"]["ram_bytes"] <= 10 * 1024
+    assert rows[0]["latency"] == {} and rows[0]["cpu_model"] == "cortex-m4"

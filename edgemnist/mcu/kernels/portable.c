@@ -50,37 +50,70 @@ static int32_t saturating_left_shift(int32_t x, int exponent)
 
 /* -- convolution ------------------------------------------------------------------------------------- */
 
-void em_conv2d(const em_conv2d_params *p, const int8_t *input, int8_t *output)
+/* One output value: output channel oc at (oy, ox), requantized and clamped. */
+static int8_t conv_output(const em_conv2d_params *p, const int8_t *input, int oy, int ox, int oc)
 {
     /* the parameters in locals: an int8 store may alias anything, so fields would be re-read after each */
-    const int in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, out_h = p->out_h, out_w = p->out_w;
-    const int out_c = p->out_c, filter_h = p->filter_h, filter_w = p->filter_w;
-    const int32_t filter_size = (int32_t)filter_h * filter_w * in_c, pad_value = p->pad_value;
-    int oy, ox, oc, ky, kx, ic;
+    const int in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, filter_h = p->filter_h, filter_w = p->filter_w;
+    const int top = oy * p->stride_h - p->pad_top, left = ox * p->stride_w - p->pad_left;
+    const int32_t pad_value = p->pad_value;
+    const int8_t *filter = p->weights + (int32_t)oc * filter_h * filter_w * in_c;
+    int32_t acc = p->bias[oc];
+    int ky, kx, ic;
+    for (ky = 0; ky < filter_h; ky++) {
+        const int iy = top + ky * p->dilation_h;
+        for (kx = 0; kx < filter_w; kx++, filter += in_c) {
+            const int ix = left + kx * p->dilation_w;
+            if (iy >= 0 && iy < in_h && ix >= 0 && ix < in_w) {
+                const int8_t *pixel = input + ((int32_t)iy * in_w + ix) * in_c;
+                for (ic = 0; ic < in_c; ic++) {
+                    acc += pixel[ic] * filter[ic];
+                }
+            } else {
+                for (ic = 0; ic < in_c; ic++) {
+                    acc += pad_value * filter[ic];
+                }
+            }
+        }
+    }
+    acc = requantize(acc, p->multiplier[oc], p->shift[oc]) + p->output_zero_point;
+    return clamp_to(acc, p->act_min, p->act_max);
+}
+
+void em_conv2d(const em_conv2d_params *p, const int8_t *input, int8_t *output)
+{
+    const int out_h = p->out_h, out_w = p->out_w, out_c = p->out_c;
+    int oy, ox, oc;
     for (oy = 0; oy < out_h; oy++) {
         for (ox = 0; ox < out_w; ox++) {
-            const int top = oy * p->stride_h - p->pad_top, left = ox * p->stride_w - p->pad_left;
             for (oc = 0; oc < out_c; oc++) {
-                const int8_t *filter = p->weights + oc * filter_size;
-                int32_t acc = p->bias[oc];
-                for (ky = 0; ky < filter_h; ky++) {
-                    const int iy = top + ky * p->dilation_h;
-                    for (kx = 0; kx < filter_w; kx++, filter += in_c) {
-                        const int ix = left + kx * p->dilation_w;
-                        if (iy >= 0 && iy < in_h && ix >= 0 && ix < in_w) {
-                            const int8_t *pixel = input + ((int32_t)iy * in_w + ix) * in_c;
-                            for (ic = 0; ic < in_c; ic++) {
-                                acc += pixel[ic] * filter[ic];
-                            }
-                        } else {
-                            for (ic = 0; ic < in_c; ic++) {
-                                acc += pad_value * filter[ic];
-                            }
+                *output++ = conv_output(p, input, oy, ox, oc);
+            }
+        }
+    }
+}
+
+/* A convolution whose output only a max-pool reads: each pooled value is the largest of the convolution
+ * values in its window, computed there and then, so the convolution's whole output is never stored. */
+void em_conv2d_max_pool2d(const em_conv2d_max_pool2d_params *p, const int8_t *input, int8_t *output)
+{
+    const em_max_pool2d_params *pool = &p->pool;
+    int py, px, oc, ky, kx;
+    for (py = 0; py < pool->out_h; py++) {
+        for (px = 0; px < pool->out_w; px++) {
+            for (oc = 0; oc < pool->channels; oc++) {
+                int32_t largest = INT8_MIN;
+                for (ky = 0; ky < pool->filter_h; ky++) {
+                    const int oy = py * pool->stride_h - pool->pad_top + ky;
+                    for (kx = 0; kx < pool->filter_w; kx++) {
+                        const int ox = px * pool->stride_w - pool->pad_left + kx;
+                        if (oy >= 0 && oy < pool->in_h && ox >= 0 && ox < pool->in_w) {
+                            const int8_t value = conv_output(&p->conv, input, oy, ox, oc);
+                            largest = value > largest ? value : largest;
                         }
                     }
                 }
-                acc = requantize(acc, p->multiplier[oc], p->shift[oc]) + p->output_zero_point;
-                *output++ = clamp_to(acc, p->act_min, p->act_max);
+                *output++ = clamp_to(largest, pool->act_min, pool->act_max);
             }
         }
     }

@@ -24,6 +24,11 @@ typedef struct {
 } em_max_pool2d_params;
 
 typedef struct {
+    em_conv2d_params conv;             /* its output is only read by the pool, so never stored whole */
+    em_max_pool2d_params pool;
+} em_conv2d_max_pool2d_params;
+
+typedef struct {
     int32_t positions, channels;       /* mean over positions (H x W) of each channel */
     int32_t bias;                      /* -input_zero_point * positions */
     int32_t multiplier, shift;         /* input_scale / output_scale / positions */
@@ -51,6 +56,7 @@ typedef struct {
 } em_softmax_params;
 
 void em_conv2d(const em_conv2d_params *p, const int8_t *input, int8_t *output);
+void em_conv2d_max_pool2d(const em_conv2d_max_pool2d_params *p, const int8_t *input, int8_t *output);
 void em_max_pool2d(const em_max_pool2d_params *p, const int8_t *input, int8_t *output);
 void em_mean(const em_mean_params *p, const int8_t *input, int8_t *output);
 void em_sub(const em_sub_params *p, const int8_t *a, const int8_t *b, int8_t *output);

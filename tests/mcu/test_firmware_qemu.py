@@ -1,0 +1,112 @@
+"""The firmware on QEMU's Cortex-M boards: the ELF's self-test, its flash and measured RAM, its scores
+against the tflite-micro interpreter, and the one-line failures a firmware author meets."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import run_cli
+
+from edgemnist.common.errors import EdgemnistError
+from edgemnist.mcu import compile_model
+from edgemnist.mcu import firmware as firmware_module
+from edgemnist.mcu.boards import BOARDS
+from edgemnist.mcu.emulator import board_scores, self_test
+from edgemnist.mcu.firmware import build_firmware
+from edgemnist.pretrained import pretrained_dir
+
+from .reference import differing_digits, tflm_scores
+
+MCU = pretrained_dir() / "mcu_int8.tflite"
+FLASH_TARGET, RAM_TARGET = 32 * 1024, 10 * 1024  # issue 26: data + bss + the stack's measured peak
+
+
+def mcu_firmware(cpu: str):
+    return build_firmware(MCU, compile_model(MCU), BOARDS[cpu])
+
+
+@pytest.mark.parametrize("cpu", list(BOARDS))
+def test_the_self_test_passes_within_the_flash_and_ram_targets(cpu):
+    firmware = mcu_firmware(cpu)
+    run = self_test(firmware)
+    assert run.exit_code == 0 and run.lines[0] == "self-test passed: 3 digits, every score identical to TFLite Micro's"
+    assert 0 < run.stack_peak < 1024
+    assert firmware.flash_bytes <= FLASH_TARGET
+    assert firmware.data + firmware.bss + run.stack_peak <= RAM_TARGET
+
+
+def test_the_self_test_exits_1_when_a_score_differs_from_the_reference(monkeypatch):
+    reference = firmware_module.reference_scores
+
+    def one_score_off(*args):
+        scores = reference(*args)
+        scores[1, 3] += 1
+        return scores
+
+    monkeypatch.setattr(firmware_module, "reference_scores", one_score_off)
+    run = self_test(mcu_firmware("cortex-m4"))
+    assert run.exit_code == 1 and any("digit 1 score 3" in line for line in run.lines)
+
+
+def test_cortex_m4_scores_are_tflite_micros(mnist):
+    digits = mnist.x_test[:300]
+    assert differing_digits(board_scores(mcu_firmware("cortex-m4"), digits, 600).scores, tflm_scores(MCU, digits)) == (
+        0,
+        0,
+    )
+
+
+@pytest.mark.slow
+def test_cortex_m4_scores_are_tflite_micros_on_1000_digits(mnist):
+    digits = mnist.x_test[:1000]
+    assert differing_digits(board_scores(mcu_firmware("cortex-m4"), digits, 900).scores, tflm_scores(MCU, digits)) == (
+        0,
+        0,
+    )
+
+
+def test_compile_writes_the_library_and_a_self_tested_elf(tmp_path):
+    result = run_cli("compile", MCU, "--out", tmp_path, "--cpu", "cortex-m55", "--json")
+    assert result.exit_code == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["mcu_int8.h", "mcu_int8.c", "portable.h", "portable.c", "mcu_int8-cortex-m55.elf"]
+    )
+    assert found["board"] == "mps3-an547" and found["self_test"].startswith("self-test passed")
+    assert found["flash_bytes"] <= FLASH_TARGET and found["arena_bytes"] < found["ram_bytes"] <= RAM_TARGET
+
+
+def test_a_model_too_large_for_the_part_says_by_how_much(tmp_path):
+    firmware = mcu_firmware("cortex-m4")
+    ram = firmware.data + firmware.bss + self_test(firmware).stack_peak
+    result = run_cli("compile", MCU, "--out", tmp_path, "--flash", "16K", "--ram", "4K")
+    assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1
+    assert f"flash {firmware.flash_bytes:,} B, 16 KiB on the part ({firmware.flash_bytes - 16384:,} B over)" in (
+        result.stderr
+    )
+    assert f"RAM {ram:,} B, 4 KiB on the part ({ram - 4096:,} B over)" in result.stderr
+    assert run_cli("compile", MCU, "--out", tmp_path, "--flash", "256K", "--ram", "64K").exit_code == 0
+
+
+def test_missing_toolchain_and_qemu_name_the_debian_packages(monkeypatch, tmp_path):
+    from edgemnist.targets import resolve
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(
+        EdgemnistError, match="apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
+    ):
+        resolve("qemu:cortex-m4")
+
+
+def test_scores_round_trip_through_the_harness_format():
+    digits = np.zeros((2, 28, 28), np.uint8)
+    run = board_scores(mcu_firmware("cortex-m7"), digits, 60)
+    assert run.scores.shape == (2, 10) and run.scores.dtype == np.int8
+
+
+def test_a_model_beyond_the_boards_memory_map_is_one_line(tmp_path):
+    result = run_cli("compile", pretrained_dir() / "seed_int8.tflite", "--out", tmp_path)
+    assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1
+    assert "seed_int8-cortex-m4.elf does not fit the emulated boards' FLASH of 512 KiB (" in result.stderr
