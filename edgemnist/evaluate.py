@@ -110,24 +110,29 @@ def evaluate_model(
     progress: Progress = SILENT,
     backend: str | None = None,
     on: str | None = None,
+    reach: dict | None = None,
     **contract,
 ) -> Evaluation:
     """Load ``path`` with whichever runtime its format needs (or ``backend``) and score it on the MNIST test set;
-    ``on`` names a target (``qemu:cortex-a72``, ``pi@host``) to run it there instead of here."""
+    ``on`` names a target (``qemu:cortex-a72``, ``pi@host``, ``labgrid:pi-1``) to run it there instead of here,
+    ``reach`` how to reach it (``remote_python``, ``ssh_options`` of a board; ``coordinator``, ``lab_timeout`` of
+    a lab's place)."""
     mnist = load_mnist(data_dir)
     images, labels = mnist.x_test[:limit], mnist.y_test[:limit]
     if on:
-        return evaluate_on(on, path, images, labels, threads, backend, contract, progress)
+        return evaluate_on(on, path, images, labels, threads, backend, contract, progress, **(reach or {}))
     from .predict import load
 
     return evaluate(load(path, threads=threads, backend=backend, **contract), images, labels, progress=progress)
 
 
-def evaluate_on(on: str, path, images, labels, threads, backend, contract: dict, progress: Progress) -> Evaluation:
+def evaluate_on(
+    on: str, path, images, labels, threads, backend, contract: dict, progress: Progress, **reach
+) -> Evaluation:
     from .targets import resolve
     from .targets.worker import predictions
 
-    target = resolve(on)
+    target = resolve(on, progress=progress, **reach)
     progress.say(f"evaluating {path} on {target.name} ({len(labels)} digits)")
     found = predictions(target, path, images, threads, backend, contract)
     return Evaluation(

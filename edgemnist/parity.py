@@ -125,6 +125,7 @@ def parity(
     progress: Progress = SILENT,
     backend: str | None = None,
     on: str | None = None,
+    reach: dict | None = None,
     **contract,
 ):
     """Run the test set through the reference and each candidate; one Comparison per candidate.
@@ -132,8 +133,8 @@ def parity(
     ``backend`` runs the candidates (not the reference) with that runtime: ``parity(m, [m], t, backend="tflm")``
     compares TFLite Micro with LiteRT on the same file, held to ``TFLM_MAX_LSB`` unless ``tolerance`` says.
     ``on`` runs the candidates on that target and the reference here: ``parity(m, [m], t, on="qemu:cortex-a72")``
-    asks whether a Pi 4 reads what this machine reads. ``contract`` (input_scale, normalize) applies to the
-    candidates only."""
+    asks whether a Pi 4 reads what this machine reads; ``reach`` says how to reach the target (as in
+    ``evaluate_model``). ``contract`` (input_scale, normalize) applies to the candidates only."""
     from .predict import load
     from .predict.base import predict_all
 
@@ -143,7 +144,7 @@ def parity(
     # candidate needing --input-scale 255 can be checked against a model of ours.
     reference_probs = predict_all(load(reference_path, threads=threads), images, progress, f"{reference_path}")
     tolerance = tolerance.for_backend(backend)
-    run_candidate = candidate_on(on, threads, backend, contract, progress) if on else None
+    run_candidate = candidate_on(on, threads, backend, contract, progress, **(reach or {})) if on else None
     results = []
     for path in candidate_paths:
         if run_candidate:
@@ -159,12 +160,12 @@ def parity(
     return results
 
 
-def candidate_on(on: str, threads, backend, contract: dict, progress: Progress):
+def candidate_on(on: str, threads, backend, contract: dict, progress: Progress, **reach):
     """A function running one candidate on the target ``on``: path, digits → (probabilities, output step, target)."""
     from .targets import resolve
     from .targets.worker import predictions
 
-    target = resolve(on)
+    target = resolve(on, progress=progress, **reach)
 
     def run(path, images):
         progress.say(f"{path} on {target.name} ({len(images)} digits)")

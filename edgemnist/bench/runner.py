@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -52,22 +52,37 @@ def summary(row: BenchRow, batch: int) -> str:
     return f"p50 {row.p50(batch)} µs at batch {batch}"
 
 
-def bench_target(target: Target, models, job: BenchJob, timeout: float, report) -> list[BenchRow]:
-    """Every model on one target, one worker after another; every failure is on the rows."""
+def failed_rows(target: Target, models, exc: TargetError, report) -> list[BenchRow]:
+    report(f"{target.name}: {exc}", steps=len(models))
+    return [BenchRow.from_result(model, {"error": str(exc)}, target=target.name) for model in models]
+
+
+def bench_target(target: Target, models, job: BenchJob, timeout: float, report, stopped) -> list[BenchRow]:
+    """Every model on one target, one worker after another; every failure is on the rows. A target that holds
+    something while in use (a lab's place) holds it from the first worker to the last, and gives it back
+    whatever happens."""
+    try:
+        with target:
+            return bench_held(target, models, job, timeout, report, stopped)
+    except TargetError as exc:  # the target could not be held: a lab's place others kept, a coordinator gone
+        return failed_rows(target, models, exc, report)
+
+
+def bench_held(target: Target, models, job: BenchJob, timeout: float, report, stopped) -> list[BenchRow]:
     try:
         machine = target.identify(models)
         where, placed_note = target.place([*job.files(), *map(str, models)])
     except TargetError as exc:
-        report(f"{target.name}: {exc}", steps=len(models))
-        return [BenchRow.from_result(model, {"error": str(exc)}, target=target.name) for model in models]
+        return failed_rows(target, models, exc, report)
     if target.name != "here":
         note = f"; {placed_note}" if placed_note else ""
         report(f"{target.name}: {machine['hostname']}, {machine['cpu']}, Python {machine['python']}{note}")
     seen = {key: machine.get(key) for key in ("guest_arch", "cpu_model", "python")}
+    lab = target.settings().get("lab")  # the lab's place, exporter and resource the board was held through
     rows, lost = [], None
     for position, model in enumerate(models, 1):
-        if lost:
-            result = {"error": f"not run: {lost}"}
+        if lost or stopped.is_set():
+            result = {"error": f"not run: {lost or 'interrupted'}"}
         elif str(model) not in where:
             result = {"error": f"model not found: {model}"}
         else:
@@ -79,17 +94,18 @@ def bench_target(target: Target, models, job: BenchJob, timeout: float, report) 
                 lost = str(exc)
                 result = {"error": lost}
         machine_field = None if target.name == "here" else machine
-        row = BenchRow.from_result(model, result, target=target.name, machine=machine_field, **seen)
+        row = BenchRow.from_result(model, result, target=target.name, machine=machine_field, lab=lab, **seen)
         rows.append(row)
         report(f"[{position}/{len(models)}] {row.label}: {summary(row, job.batches[0])}", steps=1)
     return rows
 
 
 def bench_targets(targets: list[Target], models, job: BenchJob, timeout: float, progress: Progress) -> list[BenchRow]:
-    """``job`` on every target at once; the rows come back grouped by target, in the order of ``targets``."""
+    """``job`` on every target at once; the rows come back grouped by target, in the order of ``targets``.
+    Interrupted, every target stops before its next worker and gives back what it holds."""
     if len({target.name for target in targets}) < len(targets):
         raise EdgemnistError("a target is given twice to --on")
-    lock = threading.Lock()
+    lock, stopped = threading.Lock(), threading.Event()
     with progress.bar("bench workers", len(targets) * len(models)) as advance:
 
         def report(message: str, steps: int = 0) -> None:
@@ -98,8 +114,14 @@ def bench_targets(targets: list[Target], models, job: BenchJob, timeout: float, 
                 advance(steps)
 
         with ThreadPoolExecutor(max_workers=len(targets)) as pool:
-            groups = list(pool.map(lambda target: bench_target(target, models, job, timeout, report), targets))
-    return [row for group in groups for row in group]
+            runs = [pool.submit(bench_target, target, models, job, timeout, report, stopped) for target in targets]
+            try:
+                while wait(runs, timeout=0.5).not_done:  # awake: Python raises a Ctrl-C only in a running main thread
+                    pass
+            except BaseException:  # the pool then waits for the targets' threads, which stop before their next worker
+                stopped.set()
+                raise
+    return [row for run in runs for row in run.result()]
 
 
 def reference_probabilities(reference, digits, folder: Path, threads) -> str:
@@ -134,16 +156,21 @@ def bench(
     progress: Progress = SILENT,
     remote_python: str = "python3",
     ssh_options=(),
+    coordinator: str | None = None,
+    lab_timeout: float | None = None,
 ) -> BenchReport:
     """Measure every model in ``models`` as ``job`` says (batches, threads, cores, runs, warm-up, contract,
     backend; its file fields are filled here). ``on`` lists targets: boards ("user@host[:port]", over SSH),
     emulated CPUs ("qemu:cortex-a72", counted in instructions, not timed) or "here" (the default).
+    Places of a labgrid lab ("labgrid:PLACE", "labgrid:TAG=VALUE") are reached through ``coordinator`` (default
+    $LG_COORDINATOR), each waited for at most ``lab_timeout`` seconds while others hold it.
     ``reference`` (a model file, run here) gives agreement and max |Δp|; ``limit``: the accuracy pass uses the
     first ``limit`` test digits (all by default); ``timeout``: seconds before a worker is killed."""
     if not models:
         raise EdgemnistError("no model to benchmark")
     check_models(models, job := job or BenchJob())
-    targets = [resolve(spec, remote_python=remote_python, ssh_options=ssh_options) for spec in on or ("here",)]
+    reach = dict(remote_python=remote_python, ssh_options=ssh_options, coordinator=coordinator, lab_timeout=lab_timeout)
+    targets = [resolve(spec, progress=progress, **reach) for spec in on or ("here",)]
     mnist = load_mnist(data_dir)
     contract = {k: v for k, v in job.contract.items() if v is not None}
     with tempfile.TemporaryDirectory(prefix="edgemnist-bench-") as tmp:

@@ -80,6 +80,7 @@ class BenchRow:
     executable: str | None = None  # sys.executable of the worker that produced the row
     machine: dict | None = None  # the target's identity (machine_info there); this machine's is the report's
     state: dict | None = None  # {"before", "after"} the timed runs: clocks, governor, temperatures, throttling
+    lab: dict | None = None  # labgrid's place held for the run: coordinator, place, exporter, resource, ssh
     counted: list | None = None  # the worker's marked regions, in order: [{"batch", "call", "calls"}, ...]
     extra: dict = field(default_factory=dict)  # result keys from a worker that this row has no field for
 

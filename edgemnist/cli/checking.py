@@ -15,6 +15,7 @@ from .options import (
     data_option,
     emit_result,
     json_options,
+    lab_options,
     limit_option,
     on_option,
     one_target,
@@ -66,11 +67,27 @@ def predict(paths, top_k, as_json, json_path, threads, backend, input_scale, nor
 @threads_option()
 @backend_option
 @on_option
+@lab_options
 @contract_options
 @quiet_option
 @data_option
 @click.pass_context
-def evaluate(ctx, model, as_json, json_path, limit, threads, backend, targets, input_scale, normalize, quiet, data_dir):
+def evaluate(
+    ctx,
+    model,
+    as_json,
+    json_path,
+    limit,
+    threads,
+    backend,
+    targets,
+    coordinator,
+    lab_timeout,
+    input_scale,
+    normalize,
+    quiet,
+    data_dir,
+):
     """Score MODEL (.keras, .tflite or .onnx) on the MNIST test set.
 
     With --on, MODEL runs on that target (an emulated CPU needs `edgemnist emulate setup aarch64` once for
@@ -91,6 +108,7 @@ def evaluate(ctx, model, as_json, json_path, limit, threads, backend, targets, i
         progress=progress_for(quiet),
         backend=backend,
         on=one_target(ctx, targets),
+        reach={"coordinator": coordinator, "lab_timeout": lab_timeout},
         **contract_kwargs(input_scale, normalize),
     )
     emit_result(result, as_json, json_path, evaluation_text)
@@ -127,6 +145,7 @@ def evaluate(ctx, model, as_json, json_path, limit, threads, backend, targets, i
 @threads_option()
 @backend_option
 @on_option
+@lab_options
 @contract_options
 @quiet_option
 @data_option
@@ -145,6 +164,8 @@ def parity(
     threads,
     backend,
     targets,
+    coordinator,
+    lab_timeout,
     input_scale,
     normalize,
     quiet,
@@ -177,6 +198,7 @@ def parity(
         progress=progress_for(quiet),
         backend=backend,
         on=one_target(ctx, targets),
+        reach={"coordinator": coordinator, "lab_timeout": lab_timeout},
         **contract_kwargs(input_scale, normalize),
     )
     emit_result(ParityReport(tolerance, results), as_json, json_path, lambda report: parity_text(report.results))

@@ -13,6 +13,7 @@ from .options import (
     data_option,
     emit_result,
     json_options,
+    lab_options,
     limit_option,
     on_option,
     parse_int_list,
@@ -79,6 +80,7 @@ from .options import (
     metavar="KEY=VALUE",
     help="Passed to ssh as -o KEY=VALUE (repeatable).",
 )
+@lab_options
 @backend_option
 @limit_option
 @contract_options
@@ -100,6 +102,8 @@ def bench(
     targets,
     remote_python,
     ssh_options,
+    coordinator,
+    lab_timeout,
     backend,
     limit,
     input_scale,
@@ -114,8 +118,9 @@ def bench(
 
     With --on, each model runs on each target (repeat --on for several, measured in parallel): on a board, in
     the board's Python, over your ssh setup (~/.ssh/config, keys, agent), with files cached on the board in
-    ~/.cache/edgemnist/bench. On qemu:CPU, cost is guest instructions per inference (a QEMU plugin counts
-    them), a proxy that ranks models on that core's instruction stream, not a latency.
+    ~/.cache/edgemnist/bench. On labgrid:PLACE, the board behind a lab's place, held from the first worker to the
+    last so that no other run measures on it meanwhile. On qemu:CPU, cost is guest instructions per inference (a
+    QEMU plugin counts them), a proxy that ranks models on that core's instruction stream, not a latency.
 
     \b
     Examples:
@@ -123,6 +128,7 @@ def bench(
       edgemnist bench models/seed.keras export/seed_int8.tflite --reference models/seed.keras \
         --json-file b.json --plot b.png
       edgemnist bench export/seed_int8.tflite --on pi@raspberrypi.local --on pi@pi5 --cores 0 --markdown boards.md
+      edgemnist bench export/seed_int8.tflite --on labgrid:pi-1 --on labgrid:board=pi5 --coordinator lab:20408
       edgemnist bench edgemnist/pretrained/mcu_int8.tflite --on qemu:cortex-a72 --json-file b.json
     """
     from ..bench.report import text_report, write_markdown, write_plot
@@ -149,6 +155,8 @@ def bench(
         progress=progress_for(quiet),
         remote_python=remote_python,
         ssh_options=ssh_options,
+        coordinator=coordinator,
+        lab_timeout=lab_timeout,
     )
     emit_result(report, as_json, json_path, text_report)
     if markdown_path:

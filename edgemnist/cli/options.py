@@ -157,8 +157,33 @@ def on_option(func):
         multiple=True,
         is_eager=True,  # parsed first: --cores is checked against this machine only when nothing runs elsewhere
         metavar="TARGET",
-        help="Run there instead of here: a board [USER@]HOST[:PORT] over SSH, or an emulated CPU qemu:CPU "
+        help="Run there instead of here: a board [USER@]HOST[:PORT] over SSH, a place of a team's labgrid lab "
+        "labgrid:PLACE or labgrid:TAG=VALUE (held for the run), or an emulated CPU qemu:CPU "
         "(cortex-a53/a72/a76, haswell, …; counted in guest instructions, not timed).",
+    )(func)
+
+
+def lab_options(func):
+    """--coordinator and --lab-timeout: how --on labgrid:… reaches a team's lab, the same in bench, evaluate and
+    parity."""
+    from ..targets.labgrid import LAB_TIMEOUT_S
+
+    func = click.option(
+        "--lab-timeout",
+        type=click.FloatRange(0, 86_400),
+        default=LAB_TIMEOUT_S,
+        show_default=True,
+        metavar="SECONDS",
+        help="With --on labgrid:…, how long to wait, counting down, for a place others hold; then exit 1 naming "
+        "the holder.",
+    )(func)
+    return click.option(
+        "--coordinator",
+        envvar="LG_COORDINATOR",
+        metavar="HOST[:PORT]",
+        default=None,
+        help="With --on labgrid:…, the labgrid coordinator. Default: $LG_COORDINATOR, then labgrid's own "
+        "127.0.0.1:20408.",
     )(func)
 
 

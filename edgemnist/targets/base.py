@@ -37,6 +37,14 @@ class Target:
     counts_instructions = False  # True where cost is counted in guest instructions instead of timed
     time_scale = 1  # a worker's time limit is the user's --timeout times this (emulation runs ~10-50× slower)
 
+    def __enter__(self) -> Target:
+        """Take what the target holds while a stage uses it (a lab's place: ``labgrid.py``). Every stage uses its
+        target inside ``with``, so that ``__exit__`` gives it back whatever happens; most targets hold nothing."""
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        return None
+
     def identify(self, models=()) -> dict:
         """The target's machine_info plus ``guest_arch``, ``cpu_model`` and ``python``; raises TargetError."""
         raise NotImplementedError

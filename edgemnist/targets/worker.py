@@ -46,9 +46,9 @@ class Predictions:
 
 
 def predictions(target, model, digits: np.ndarray, threads=None, backend=None, contract=None) -> Predictions:
-    """``model`` run on ``target`` over ``digits``; a failure there is one EdgemnistError."""
-    found = target.identify([model])
-    with tempfile.TemporaryDirectory(prefix="edgemnist-predict-") as folder:
+    """``model`` run on ``target`` over ``digits``, the target held meanwhile; a failure there is one EdgemnistError."""
+    with target, tempfile.TemporaryDirectory(prefix="edgemnist-predict-") as folder:
+        found = target.identify([model])
         path = Path(folder) / "digits.npy"
         np.save(path, digits)
         where, _ = target.place([str(path), str(model)])
