@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .common.errors import EdgemnistError
+from .common.errors import EdgemnistError, first_line
 
 ENV_VAR = "EDGEMNIST_DATA"
 KERAS_CACHE = Path("~/.keras/datasets/mnist.npz")
@@ -112,36 +112,41 @@ def load_from(path: Path) -> Mnist:
     return load_idx_folder(path)
 
 
-def download_with_keras() -> Mnist:
+def download_with_keras() -> Path:
+    """Keras' download into its cache, the file then read and verified like any copy."""
     from .common.deps import import_keras, native_output_silenced
 
     keras = import_keras()
     with native_output_silenced():  # Keras prints its download progress to stdout
-        keras.datasets.mnist.load_data()  # writes the Keras cache, which is then verified like any copy
-    return load_npz(KERAS_CACHE.expanduser())
+        keras.datasets.mnist.load_data()
+    return KERAS_CACHE.expanduser()
 
 
 @functools.lru_cache(maxsize=4)
+def load_once(path: Path) -> Mnist:
+    """MNIST read and checksummed once per resolved path: the cache key is the folder, never the environment."""
+    return load_from(path)
+
+
 def load_mnist(data_dir: str | None = None) -> Mnist:
     """MNIST from ``data_dir``, else ``$EDGEMNIST_DATA``, else the Keras cache, else Keras' download."""
     explicit = data_dir or os.environ.get(ENV_VAR)
-    attempts = []
     if explicit:
         try:
-            return load_from(Path(explicit).expanduser())
+            return load_once(Path(explicit).expanduser().resolve())
         except FileNotFoundError as exc:
             raise EdgemnistError(missing_data_message([f"{explicit} ({exc})"])) from exc
-    attempts.append(f"--data / ${ENV_VAR} (not set)")
+    attempts = [f"--data / ${ENV_VAR} (not set)"]
     cache = KERAS_CACHE.expanduser()
     if cache.is_file():
-        return load_npz(cache)
+        return load_once(cache.resolve())
     attempts.append(f"the Keras cache {cache} (missing)")
     try:
-        return download_with_keras()
+        return load_once(download_with_keras().resolve())
     except EdgemnistError as exc:
         attempts.append(f"Keras' download ({exc})")
     except Exception as exc:  # no network, no TensorFlow: both are reported, not raised
-        attempts.append(f"Keras' download (failed: {type(exc).__name__}: {str(exc).splitlines()[0][:120]})")
+        attempts.append(f"Keras' download (failed: {type(exc).__name__}: {first_line(exc)})")
     raise EdgemnistError(missing_data_message(attempts))
 
 
@@ -150,7 +155,7 @@ def missing_data_message(attempts: list[str]) -> str:
         "MNIST not found. Tried: " + "; ".join(attempts) + ". "
         f"Fix: point --data or {ENV_VAR} at a folder holding the four official IDX files "
         "(train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; "
-        "gzipped or not) or a mnist.npz, e.g. export EDGEMNIST_DATA=../shared/data/mnist"
+        "gzipped or not) or a mnist.npz, e.g. export EDGEMNIST_DATA=/path/to/mnist"
     )
 
 

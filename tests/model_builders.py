@@ -73,3 +73,38 @@ def build_tflite(path, layout="NCHW", quantized=False, batch=1):
     with native_output_silenced():
         path.write_bytes(converter.convert())
     return path
+
+
+CONV1D_WEIGHTS = np.random.default_rng(8).normal(0, 0.05, (8, 28, 3)).astype(np.float32)  # 8 filters over rows
+EINSUM_WEIGHTS = np.random.default_rng(9).normal(0, 0.05, (8 * 26, 10)).astype(np.float32)
+
+
+def build_onnx_conv1d(path):
+    """A valid MNIST model that is not a 2-D CNN: each digit's 28 rows as channels of a 1-D convolution over its
+    columns (N×28×28 → N×8×26), ReLU, flattened, then an Einsum as its dense layer, and a softmax."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes = [
+        helper.make_node("Conv", ["x", "W"], ["conv"], name="conv1", kernel_shape=[3]),
+        helper.make_node("Relu", ["conv"], ["relu"], name="relu1"),
+        helper.make_node("Reshape", ["relu", "shape"], ["flat"], name="flatten"),
+        helper.make_node("Einsum", ["flat", "W2"], ["logits"], name="dense", equation="bi,ij->bj"),
+        helper.make_node("Softmax", ["logits"], ["out"], name="softmax", axis=1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "conv1d",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 28, 28])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["N", 10])],
+        [
+            numpy_helper.from_array(CONV1D_WEIGHTS, "W"),
+            numpy_helper.from_array(np.array([-1, 8 * 26], np.int64), "shape"),
+            numpy_helper.from_array(EINSUM_WEIGHTS, "W2"),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, path)
+    return path

@@ -53,7 +53,6 @@ def test_missing_data_says_what_it_tried_and_exits_2(tmp_path, monkeypatch):
     monkeypatch.delenv("EDGEMNIST_DATA", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))  # no Keras cache there
     monkeypatch.setattr("edgemnist.data.download_with_keras", lambda: (_ for _ in ()).throw(OSError("no network")))
-    load_mnist.cache_clear()
     result = run_cli("sample", "--out", tmp_path / "d.png")
     assert result.exit_code == 2
     assert "MNIST not found" in result.stderr and "EDGEMNIST_DATA" in result.stderr and "Keras cache" in result.stderr
@@ -72,3 +71,18 @@ def test_sample_writes_the_tutorials_image(tmp_path, data_dir, mnist):
     assert result.exit_code == 0, result.stderr
     assert np.array_equal(np.asarray(Image.open(tmp_path / "d.png")), mnist.x_test[7777])
     assert f"label {mnist.y_test[7777]}" in result.output
+
+
+def test_the_cache_follows_the_folder_the_environment_names(tmp_path, data_dir, monkeypatch):
+    """Two folders holding MNIST: changing $EDGEMNIST_DATA between two calls reads the second one."""
+    folders = [tmp_path / "first", tmp_path / "second"]
+    for folder in folders:
+        folder.mkdir()
+        for name in IDX_SHA256:
+            (folder / f"{name}.gz").symlink_to(f"{data_dir}/{name}.gz")
+    sources = []
+    for folder in folders:
+        monkeypatch.setenv("EDGEMNIST_DATA", str(folder))
+        sources.append(load_mnist().source)
+    assert sources == [str(folder.resolve()) for folder in folders]
+    assert load_mnist(str(folders[0])) is load_mnist(str(folders[0] / ".." / "first"))  # one read per folder

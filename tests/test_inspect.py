@@ -4,6 +4,7 @@ import pytest
 from conftest import run_cli
 
 from edgemnist.inspect import inspect_model
+from edgemnist.pretrained import pretrained_dir
 
 SEED_MACS = 26 * 26 * 28 * 9 + 4732 * 128 + 128 * 10
 
@@ -12,7 +13,7 @@ def test_the_seed_model_reports_its_607394_parameters(trained):
     result = run_cli("inspect", trained.model_path, "--json")
     assert result.exit_code == 0
     report = json.loads(result.stdout)
-    assert report["parameters"] == 607_394 and report["macs"] == SEED_MACS
+    assert report["parameters"] == 607_394 and report["macs"] == SEED_MACS and report["not_costed"] == []
     assert report["flash_bytes"] == 607_394 * 4
     assert report["arena_bytes"] == (26 * 26 * 28 + 13 * 13 * 28) * 4  # conv output and pool output live together
 
@@ -30,7 +31,7 @@ def test_the_seed_model_reports_its_607394_parameters(trained):
 )
 def test_totals_agree_across_formats(artifact_paths, name):
     found = inspect_model(artifact_paths[name])
-    assert found.parameters == 607_394 and found.macs == SEED_MACS
+    assert found.parameters == 607_394 and found.macs == SEED_MACS and found.not_costed == []
     bytes_per_weight = {"float32": 4, "float16": 2, "dynamic": 1, "int8": 1}[name.split("_")[1].split(".")[0]]
     assert found.flash_bytes == pytest.approx(607_394 * bytes_per_weight, rel=0.02)
 
@@ -48,3 +49,21 @@ def test_int8_weights_show_their_quantization(artifact_paths):
 def test_inspect_table(artifact_paths):
     result = run_cli("inspect", artifact_paths["seed_int8.tflite"])
     assert result.exit_code == 0 and "607,394 parameters" in result.stdout and "FULLY_CONNECTED" in result.stdout
+
+
+@pytest.mark.parametrize("path", sorted(pretrained_dir().glob("*_int8.*")), ids=lambda path: path.name)
+def test_every_shipped_model_is_costed_whole(path):
+    found = inspect_model(path)
+    assert found.not_costed == [] and found.macs > 0 and not any("not costed" in note for note in found.notes)
+
+
+def test_a_keras_1d_convolution_is_costed_and_a_layer_inspect_cannot_cost_is_named(tmp_path):
+    from edgemnist.common.deps import import_keras
+
+    keras = import_keras()
+    digits = keras.Input((28, 28))  # each digit's 28 rows as a sequence of 28 columns
+    features = keras.layers.SimpleRNN(4, name="rnn")(keras.layers.Conv1D(8, 3, name="conv1")(digits))
+    keras.Model(digits, keras.layers.Dense(10, activation="softmax", name="dense")(features)).save(tmp_path / "m.keras")
+    found = inspect_model(tmp_path / "m.keras")
+    assert found.not_costed == ["SimpleRNN rnn"] and found.macs == 26 * 8 * 3 * 28 + 4 * 10
+    assert found.parameters == (3 * 28 * 8 + 8) + (8 * 4 + 4 * 4 + 4) + (4 * 10 + 10)  # Keras counts them all

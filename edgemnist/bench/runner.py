@@ -140,7 +140,7 @@ def check_models(models, job: BenchJob) -> None:
 
     for model in models:
         path = require_file(model, "model")
-        if not job.backend:
+        if not job.backend and path.is_file():  # a pipe or device is the worker's to open, never this process's
             detect_backend(path)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 ROUNDS = 10
 
 
-def latency_stats(samples_ns, batch: int) -> dict:
+def latency_stats(samples_ns, digits_per_call: int) -> dict:
     us = np.asarray(samples_ns, dtype=np.float64) / 1e3
     return {
         "runs": int(us.size),
@@ -19,12 +19,13 @@ def latency_stats(samples_ns, batch: int) -> dict:
         "p99_us": round(float(np.percentile(us, 99)), 2),
         "mean_us": round(float(us.mean()), 2),
         "std_us": round(float(us.std()), 2),
-        "images_per_s": round(batch / (us.mean() / 1e6), 1),
+        "images_per_s": round(digits_per_call / (us.mean() / 1e6), 1),
     }
 
 
-def measure(calls: dict, batch: int, runs: int, warmup: int) -> dict:
-    """{name: callable} → {name: latency stats}, the calls interleaved round by round."""
+def measure(calls: dict, digits_per_call: int, runs: int, warmup: int) -> dict:
+    """{name: callable} → {name: latency stats}, the calls interleaved round by round; each call predicts
+    ``digits_per_call`` digits, the count its images/s divides by."""
     for call in calls.values():
         for _ in range(warmup):
             call()
@@ -38,4 +39,4 @@ def measure(calls: dict, batch: int, runs: int, warmup: int) -> dict:
                 start = clock()
                 call()
                 record(clock() - start)
-    return {name: latency_stats(values, batch) for name, values in samples.items()}
+    return {name: latency_stats(values, digits_per_call) for name, values in samples.items()}

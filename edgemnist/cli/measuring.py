@@ -187,8 +187,8 @@ def inspect(model, as_json, json_path, measure):
       edgemnist inspect export/seed_int8.tflite
       edgemnist inspect edgemnist/pretrained/edge_int8.tflite --measure
     """
-    from ..common.render import inspection_text
     from ..inspect import inspect_model
+    from ..inspect.report import inspection_text
 
     emit_result(inspect_model(model, measure=measure), as_json, json_path, inspection_text)
 

@@ -14,13 +14,18 @@ import sys
 
 from .errors import EdgemnistError
 
-VERBOSE = os.environ.get("EDGEMNIST_VERBOSE") == "1"  # the CLI's --verbose sets this
+VERBOSE_ENV = "EDGEMNIST_VERBOSE"
+VERBOSE = os.environ.get(VERBOSE_ENV) == "1"  # the CLI's --verbose sets it; a worker reads it from its environment
 
 
 def set_verbose(flag: bool) -> None:
     global VERBOSE
     VERBOSE = flag
-    os.environ["EDGEMNIST_VERBOSE"] = "1" if flag else "0"  # bench workers inherit it
+
+
+def worker_environment() -> dict[str, str]:
+    """The environment to start one of our worker processes with: this process's, and whether it is verbose."""
+    return {**os.environ, VERBOSE_ENV: "1" if VERBOSE else "0"}
 
 
 def import_optional(module: str, extra: str):

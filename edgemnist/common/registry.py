@@ -22,7 +22,8 @@ class Registry(Generic[T]):
         self.kind = kind
         self.package = package  # the package whose modules register into this registry
         self._items: dict[str, T] = {}
-        self._discovered = False
+        self._discovered = False  # every module of the package imported without error
+        self._discovering = False  # importing them now: a module asking for the names gets those so far
 
     def register(self, name: str) -> Callable[[T], T]:
         """Decorator: ``@REGISTRY.register("onnx")``; a duplicate name is a programming error."""
@@ -48,9 +49,15 @@ class Registry(Generic[T]):
         return self._all().items()
 
     def _all(self) -> dict[str, T]:
-        if self.package and not self._discovered:
-            self._discovered = True  # first, so that a module asking for the names while imported does not recurse
-            import_submodules(self.package)
+        """Everything registered, after importing the package's modules; a module that failed to import is
+        imported again on the next call (and fails again) rather than leaving the registry silently partial."""
+        if self.package and not self._discovered and not self._discovering:
+            self._discovering = True
+            try:
+                import_submodules(self.package)
+                self._discovered = True
+            finally:
+                self._discovering = False
         return self._items
 
 

@@ -57,7 +57,7 @@ def explain(
     threads=None,
     progress: Progress = SILENT,
 ) -> Explanation:
-    from ..export.runner import DEFAULT_CALIBRATION
+    from ..export.calibration import DEFAULT_CALIBRATION
     from ..parity import Tolerance, compare
     from ..predict import load
     from ..predict.base import predict_all

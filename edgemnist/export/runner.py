@@ -10,11 +10,9 @@ from ..common.files import ensure_dir, require_file, sha256_file, write_bytes
 from ..common.progress import SILENT, Progress
 from ..data import load_mnist
 from . import FORMATS, ExportJob, Format, artifact_name, load_formats, weights_sha256
-from .calibration import representative_images
+from .calibration import DEFAULT_CALIBRATION, representative_images
 from .manifest import tensor_record, update_manifest
-from .validate import validate_artifact
-
-DEFAULT_CALIBRATION = 300
+from .validate import avx2_plan, needs_avx2_check, validate_artifact
 
 
 @dataclass
@@ -62,6 +60,21 @@ def plan(formats: list[str], quantization: str | None) -> list[tuple[Format, str
     return targets
 
 
+def require_keras_model(path) -> Path:
+    """Export converts a trained Keras model; a .tflite or .onnx given instead is one line saying so (the
+    converters' own messages about SavedModels name neither the file nor the fix)."""
+    from ..predict import BACKENDS, detect_backend
+
+    source = require_file(path, "model")
+    found = detect_backend(source)
+    if found != "keras":
+        raise EdgemnistError(
+            f"{source} is a {BACKENDS.get(found).model_kind} model: export converts a trained Keras model (.keras); "
+            "to compile an int8 .tflite to C for a micro-controller, use edgemnist compile"
+        )
+    return source
+
+
 def export(
     model_path,
     formats=("tflite",),
@@ -77,7 +90,7 @@ def export(
     from ..predict.keras import KerasPredictor
 
     targets = plan(list(formats), quantization)
-    source = require_file(model_path, "model")
+    source = require_keras_model(model_path)
     out = ensure_dir(out)
     progress.say(f"loading {source}")
     reference = KerasPredictor(source)
@@ -103,6 +116,8 @@ def export(
             )
             advance()
     reference_probs = predict_all(reference, mnist.x_test, progress, "Keras reference") if validate else None
+    if validate and any(fmt.validated and needs_avx2_check(paths[0], q) for (fmt, q), paths in zip(targets, written)):
+        progress.say(avx2_plan())
     records = []
     for (fmt, quantization_name), paths in zip(targets, written):
         name = paths[0].name
@@ -113,7 +128,13 @@ def export(
             if validate:
                 candidate_probs = predict_all(artifact, mnist.x_test, progress, f"{name}: validating")
                 comparison = validate_artifact(
-                    artifact, candidate_probs, reference_probs, mnist.y_test, quantization_name, str(source)
+                    artifact,
+                    candidate_probs,
+                    reference_probs,
+                    mnist.x_test,
+                    mnist.y_test,
+                    quantization_name,
+                    str(source),
                 )
                 record.validation = {k: v for k, v in comparison.to_dict().items() if k != "disagreements"}
                 record.passed = comparison.passed

@@ -42,6 +42,8 @@ class Inspection:
     arena_measured_bytes: int | None = None  # with measure=True: the smallest arena the real TFLM interpreter runs in
     file_bytes: int = 0
     notes: list = field(default_factory=list)
+    not_costed: list = field(default_factory=list)  # "type name" of each op whose MACs the totals leave out
+    arena_unchecked_ops: list = field(default_factory=list)  # TFLite: ops the arena bound is not verified on
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -75,13 +77,14 @@ def conv_macs(output_elements: int, kernel_h: int, kernel_w: int, input_channels
 def inspect_model(path, measure: bool = False) -> Inspection:
     """Inspect a .keras, .tflite or .onnx model (format chosen by content, as the predictor does);
     ``measure`` also finds the arena the real TFLite Micro interpreter needs (TFLite models only)."""
-    from ..predict import BACKENDS, detect_backend
-    from ..predict.base import bad_model_errors
+    from ..predict import detect_backend
 
     path = require_file(path, "model")
-    backend = detect_backend(path)
-    with bad_model_errors(path, BACKENDS.get(backend).model_kind):
-        inspection = INSPECTORS.get(backend)(path)
+    inspection = INSPECTORS.get(detect_backend(path))(path)  # each maps only its reader's refusal to a bad file
+    if inspection.not_costed:
+        inspection.notes.append(
+            f"not costed: {', '.join(inspection.not_costed)}; the totals count what could be costed"
+        )
     inspection.parameters = sum(layer.parameters for layer in inspection.layers)
     inspection.macs = sum(layer.macs for layer in inspection.layers)
     inspection.arena_bytes = inspection.activation_bytes + inspection.bookkeeping_bytes

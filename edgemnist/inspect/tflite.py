@@ -1,14 +1,25 @@
 """TFLite models: the op list from the flatbuffer (LiteRT's public schema module), tensors through LiteRT's
-public ``get_tensor_details`` without its default delegates; the arena as TFLite Micro would need it."""
+public ``get_tensor_details`` without its default delegates; the arena as TFLite Micro would need it. An op
+whose cost this module does not know is named, not guessed."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..common.deps import import_optional, native_output_silenced
-from ..tflite_graph import WEIGHTED_OPS, read_graph, unsupported_arithmetic
+from ..predict.base import bad_model_errors
+from ..tflite_graph import Graph, read_graph, unsupported_arithmetic
 from . import INSPECTORS, Inspection, Layer, Tensor, conv_macs, peak_live_bytes
 from .micro import lifetimes, tflm_arena, unchecked_ops
+
+WEIGHT_SHAPES = {"CONV_2D": 4, "DEPTHWISE_CONV_2D": 4, "FULLY_CONNECTED": 2}  # costed ops: their weights' rank
+# No weights and, by the usual convention, no MACs: activations, pooling, element-wise arithmetic, shape plumbing.
+WEIGHTLESS_OPS = {
+    *("RELU", "RELU6", "LEAKY_RELU", "LOGISTIC", "TANH", "HARD_SWISH", "SOFTMAX", "LOG_SOFTMAX"),
+    *("MAX_POOL_2D", "AVERAGE_POOL_2D", "MEAN", "SUM", "REDUCE_MAX", "ADD", "SUB", "MUL", "DIV", "QUANTIZE"),
+    *("DEQUANTIZE", "RESHAPE", "SHAPE", "STRIDED_SLICE", "PACK", "CONCATENATION", "PAD", "SQUEEZE", "EXPAND_DIMS"),
+    *("TRANSPOSE", "CAST", "GATHER"),
+}
 
 
 def open_interpreter(path):
@@ -21,11 +32,27 @@ def open_interpreter(path):
     return interpreter
 
 
-def op_macs(kind: str, tensors: dict, op) -> int:
-    output = tensors[op["outputs"][0]]["shape"]
-    if kind not in WEIGHTED_OPS:
+def read_tflite(path) -> tuple[dict, Graph]:
+    """Each tensor's details from LiteRT (without its default delegates) and the flatbuffer's graph: what either
+    refuses is a bad file (one line), whatever our costing then makes of them is ours."""
+    with bad_model_errors(path, "TFLite"):
+        details = {t["index"]: t for t in open_interpreter(path).get_tensor_details()}
+        graph = read_graph(path.read_bytes(), path)
+        used = {*graph.inputs, *graph.outputs, *(t for op in graph.ops for t in op["inputs"] + op["outputs"] if t >= 0)}
+        if used - set(details):  # LiteRT leaves out a tensor it cannot read (e.g. a name that is not UTF-8)
+            raise ValueError(f"LiteRT cannot read tensor {min(used - set(details))}")
+        return details, graph
+
+
+def op_macs(kind: str, tensors: dict, op) -> int | None:
+    """MACs of one op at batch 1; None for an op not costed here (unknown, or weights of another shape)."""
+    if kind in WEIGHTLESS_OPS:
         return 0
-    weights = tensors[op["inputs"][1]]["shape"]
+    weighted = kind in WEIGHT_SHAPES and len(op["inputs"]) > 1 and op["inputs"][1] >= 0  # -1: an omitted input
+    weights = tensors[op["inputs"][1]]["shape"] if weighted else []
+    if len(weights) != WEIGHT_SHAPES.get(kind):
+        return None
+    output = tensors[op["outputs"][0]]["shape"]
     if kind == "FULLY_CONNECTED":
         return int(np.prod(output[:-1]) * weights[0] * weights[1])
     if kind == "DEPTHWISE_CONV_2D":
@@ -47,9 +74,7 @@ def weight_quantization(detail) -> dict | None:
 
 @INSPECTORS.register("litert")
 def inspect_tflite(path) -> Inspection:
-    interpreter = open_interpreter(path)
-    details = {t["index"]: t for t in interpreter.get_tensor_details()}
-    graph = read_graph(path.read_bytes())
+    details, graph = read_tflite(path)
     ops, graph_inputs = graph.ops, graph.inputs
     produced = {int(i): pos for pos, op in enumerate(ops) for i in op["outputs"]}
     consumed = {int(i) for op in ops for i in op["inputs"] if i >= 0}
@@ -66,25 +91,28 @@ def inspect_tflite(path) -> Inspection:
     def nbytes(index):
         return int(np.prod(details[index]["shape"])) * np.dtype(details[index]["dtype"]).itemsize
 
-    layers = []
+    layers, not_costed = [], []
     for op in ops:
         kind = op["op_name"]
         if kind == "DEQUANTIZE" and int(op["outputs"][0]) in dequantized:
             continue
+        name, macs = details[int(op["outputs"][0])]["name"][:60], op_macs(kind, details, op)
+        if macs is None:
+            not_costed.append(f"{kind} {name}")
         weights = [
             dequantized.get(int(i), int(i))
             for i in op["inputs"][1:]
             if i >= 0 and dequantized.get(int(i), int(i)) in constants
         ]
-        weights = weights if kind in WEIGHTED_OPS else []
+        weights = weights if kind in WEIGHT_SHAPES and macs is not None else []
         first = details[weights[0]] if weights else None
         layers.append(
             Layer(
-                name=details[int(op["outputs"][0])]["name"][:60],
+                name=name,
                 type=kind,
                 output_shape=[int(d) for d in details[int(op["outputs"][0])]["shape"]],
                 parameters=sum(int(np.prod(details[w]["shape"])) for w in weights),
-                macs=op_macs(kind, details, op),
+                macs=macs or 0,
                 weight_dtype=np.dtype(first["dtype"]).name if first else None,
                 weight_bytes=sum(nbytes(w) for w in weights),
                 quantization=weight_quantization(first) if first else None,
@@ -109,12 +137,11 @@ def inspect_tflite(path) -> Inspection:
             0,
         )
         notes = [f"TFLite Micro cannot run {unrunnable} models; the arena is that of the live activations"]
+        unchecked: list[str] = []
     else:
         head, tail = tflm_arena(ops, tensors, activations, graph.inputs, graph.outputs)
         unchecked = unchecked_ops(ops)
-        notes = (
-            [f"arena bound not checked on ops {', '.join(unchecked)}: measure it with --measure"] if unchecked else []
-        )
+        notes = []
     return Inspection(
         str(path),
         "tflite",
@@ -123,4 +150,6 @@ def inspect_tflite(path) -> Inspection:
         activation_bytes=head,
         bookkeeping_bytes=tail,
         notes=notes,
+        not_costed=not_costed,
+        arena_unchecked_ops=unchecked,
     )

@@ -11,7 +11,7 @@ from typing import Any
 from ..common.errors import EdgemnistError
 from ..common.files import require_file
 from ..common.registry import Registry
-from .base import Predictor, bad_model_errors
+from .base import Predictor
 
 BACKENDS: Registry[type[Predictor]] = Registry("runtime backend", package=__name__)
 
@@ -30,11 +30,10 @@ def detect_backend(path: Path) -> str:
 
 def load(path, threads: int | None = None, input_scale=None, normalize=None, backend: str | None = None) -> Predictor:
     """Open ``path`` with the runtime its format needs and return a Predictor; a file the runtime cannot
-    take (corrupted, truncated, foreign) is one line of EdgemnistError."""
+    take (corrupted, truncated, foreign) is one line of EdgemnistError (each backend maps its runtime's refusal)."""
     path = require_file(path, "model")
     cls: Any = BACKENDS.get(backend or detect_backend(path))  # each backend class takes its own options
-    with bad_model_errors(path, cls.model_kind):
-        return cls(path, threads=threads, input_scale=input_scale, normalize=normalize)
+    return cls(path, threads=threads, input_scale=input_scale, normalize=normalize)
 
 
 def looks_like_model(path) -> bool:

@@ -46,7 +46,8 @@ def predict_all(predictor, digits: np.ndarray, progress: Progress = SILENT, labe
 def bad_model_errors(path, kind: str):
     """Any failure while a runtime or reader takes in the file at ``path`` is one line saying the file is not
     a valid ``kind`` model: on corrupted bytes runtimes raise every exception type there is (ValueError,
-    RuntimeError, struct.error, DecodeError, ...), and the file, not edgemnist, is what the user can fix."""
+    RuntimeError, struct.error, DecodeError, ...), and the file, not edgemnist, is what the user can fix.
+    It wraps the runtime's or reader's own call and nothing else: an exception from our code is a bug of ours."""
     try:
         yield
     except EdgemnistError:
@@ -67,10 +68,11 @@ class TensorSpec:
 
 
 def layout_of(input_shape: tuple) -> str:
-    """NHWC, NCHW, no channel axis or flat, from the shape after the batch dimension."""
-    sample = tuple(input_shape[1:])
+    """NHWC, NCHW, no channel axis or flat, from the shape after the batch dimension (a positive size, or None
+    when dynamic: a damaged file can state a negative one, which its runtime then refuses to fill)."""
+    sample, batch = tuple(input_shape[1:]), input_shape[0] if input_shape else 0
     for layout, shape in LAYOUT_SHAPES.items():
-        if sample == shape:
+        if sample == shape and (batch is None or batch > 0):
             return layout
     raise EdgemnistError(
         f"model input shape {list(input_shape)} cannot be an MNIST digit "

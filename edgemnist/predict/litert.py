@@ -24,7 +24,7 @@ import numpy as np
 from ..common.deps import import_optional, native_output_silenced
 from ..metadata import read_tflite_metadata
 from . import BACKENDS
-from .base import FastPath, Predictor, TensorSpec, probe_digits
+from .base import FastPath, Predictor, TensorSpec, bad_model_errors, probe_digits
 
 NATIVE_ATTRIBUTE = "_interpreter"  # the wrapped C++ interpreter of ai_edge_litert's Interpreter
 PUBLIC_ONLY_ENV = "EDGEMNIST_LITERT_PUBLIC"  # "1": always the public API (an escape hatch, and for benchmarks)
@@ -32,10 +32,12 @@ NATIVE_METHODS = ("Invoke", "AllocateTensors", "ResizeInputTensor", "tensor")
 
 
 def open_litert(litert, threads, **source):
-    """An allocated LiteRT interpreter (its XNNPACK announcement on stderr hidden)."""
+    """An allocated LiteRT interpreter that has run once (its XNNPACK announcement on stderr hidden): LiteRT
+    applies its XNNPACK delegate at the first invoke, which is where it refuses some damaged files."""
     with native_output_silenced():
         interpreter = litert.Interpreter(num_threads=threads, **source)
         interpreter.allocate_tensors()
+        interpreter.invoke()
     return interpreter
 
 
@@ -51,10 +53,11 @@ class LiteRTPredictor(Predictor):
 
     def __init__(self, path, threads=None, input_scale=None, normalize=None):
         litert = import_optional("ai_edge_litert.interpreter", "tflite")
-        content = path.read_bytes()
-        self.interpreter = open_litert(litert, threads, model_content=content)
-        metadata = read_tflite_metadata(content)
-        source, target = self.interpreter.get_input_details()[0], self.interpreter.get_output_details()[0]
+        with bad_model_errors(path, self.model_kind):  # LiteRT reads tensor names only when asked for details
+            content = path.read_bytes()
+            self.interpreter = open_litert(litert, threads, model_content=content)
+            metadata = read_tflite_metadata(content)
+            source, target = self.interpreter.get_input_details()[0], self.interpreter.get_output_details()[0]
         signature_batch = int(source["shape_signature"][0])
         self.resizable = signature_batch == -1
         self.spec = TensorSpec(

@@ -15,7 +15,7 @@ from ..common.deps import import_optional
 from ..common.errors import EdgemnistError
 from ..metadata import read_onnx_metadata
 from . import BACKENDS
-from .base import FastPath, Predictor, TensorSpec
+from .base import FastPath, Predictor, TensorSpec, bad_model_errors
 
 ONNX_TYPES = {
     "tensor(float)": "float32",
@@ -51,7 +51,9 @@ class OnnxRuntimePredictor(Predictor):
         if threads:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        with bad_model_errors(path, self.model_kind):
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            metadata = read_onnx_metadata(self.session.get_modelmeta().custom_metadata_map)
         source, target = self.session.get_inputs()[0], self.session.get_outputs()[0]
         self.spec = TensorSpec(
             input_shape=tuple(d if isinstance(d, int) else None for d in source.shape),
@@ -63,7 +65,6 @@ class OnnxRuntimePredictor(Predictor):
         self._input_name, self._output_names = source.name, [target.name]
         self._output_shape = tuple(target.shape)
         self._bindable = True
-        metadata = read_onnx_metadata(self.session.get_modelmeta().custom_metadata_map)
         super().__init__(path, threads, metadata, input_scale, normalize)
 
     def run_native(self, model_input):

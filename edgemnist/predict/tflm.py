@@ -21,7 +21,7 @@ from ..common.errors import EdgemnistError, first_line
 from ..metadata import read_tflite_metadata
 from ..tflite_graph import read_graph, unsupported_arithmetic
 from . import BACKENDS
-from .base import Predictor, TensorSpec
+from .base import Predictor, TensorSpec, bad_model_errors
 
 WHEEL_PLATFORMS = "x86-64 Linux, CPython 3.10–3.13"
 # The predictor's arena: untouched pages of it cost no RAM. A firmware needs only measure_arena(path).
@@ -131,12 +131,9 @@ def runnable_model(path) -> tuple[bytes, dict | None]:
     content = path.read_bytes()
     if content[4:8] != b"TFL3":  # the flatbuffer file identifier
         raise EdgemnistError(f"{path}: TFLite Micro runs TFLite models (.tflite) only")
-    try:
-        metadata, kind = read_tflite_metadata(content), unsupported_arithmetic(read_graph(content))
-    except EdgemnistError:
-        raise
-    except Exception as exc:  # a truncated or foreign flatbuffer
-        raise EdgemnistError(f"{path} is not a valid TFLite model ({first_line(exc)})") from exc
+    with bad_model_errors(path, "TFLite"):
+        metadata, graph = read_tflite_metadata(content), read_graph(content, path)
+    kind = unsupported_arithmetic(graph)
     if kind:
         raise EdgemnistError(
             f"{path}: TFLite Micro cannot run {kind} models (its kernels take float32 or full-int8 "

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+from ..common.deps import worker_environment
 from ..common.jobs import WorkerJob
 from . import TARGETS
 from .base import Outcome, Target, identity, worker_result
@@ -35,6 +36,7 @@ class Here(Target):
                 capture_output=True,
                 text=True,
                 timeout=timeout,
+                env=worker_environment(),  # --verbose reaches the worker
             )
         except subprocess.TimeoutExpired:
             return Outcome({"error": f"timed out after {timeout:g} s"})

@@ -19,6 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..common.deps import worker_environment
 from ..common.errors import EdgemnistError
 from ..common.files import cache_dir
 from ..common.jobs import WorkerJob
@@ -168,7 +169,7 @@ class Qemu(Target):
         return [*hide_host, *shell, *qemu, *guest, *python]
 
     def launch(self, module: str, job: str, timeout: float, counter: Path | None) -> subprocess.CompletedProcess:
-        environment = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+        environment = {**worker_environment(), "OPENBLAS_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
         return subprocess.run(
             self.command(module, counter),
             input=job,
