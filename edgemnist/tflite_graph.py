@@ -13,6 +13,7 @@ from .common.errors import EdgemnistError, first_line
 
 # Ops with a weight tensor (their second input) and per-channel quantization along an axis of it.
 WEIGHTED_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"}
+QUANTIZED_TYPES = ("int8", "uint8", "int16")  # an op's tensor of these types carries a scale in any valid model
 
 
 def tflite_schema():
@@ -62,7 +63,16 @@ def parse_graph(content: bytes) -> Graph:
     referenced = [*inputs, *outputs, *(t for op in ops for t in op["inputs"] + op["outputs"] if t != -1)]
     if any(not 0 <= t < tensor_count for t in referenced):  # -1 is an omitted optional input
         raise ValueError("a tensor index is out of range")
-    return Graph(ops, inputs, outputs, [type_names.get(graph.Tensors(i).Type(), "?") for i in range(tensor_count)])
+    dtypes = [type_names.get(graph.Tensors(i).Type(), "?") for i in range(tensor_count)]
+    unscaled = [t for t in set(referenced) if dtypes[t] in QUANTIZED_TYPES and not scale_count(graph.Tensors(t))]
+    if unscaled:  # LiteRT and TFLite Micro abort the process on such a file rather than refuse it
+        raise ValueError(f"{dtypes[unscaled[0]]} tensor {unscaled[0]} has no quantization scale")
+    return Graph(ops, inputs, outputs, dtypes)
+
+
+def scale_count(tensor) -> int:
+    quantization = tensor.Quantization()
+    return quantization.ScaleLength() if quantization is not None else 0
 
 
 def unsupported_arithmetic(graph: Graph) -> str | None:

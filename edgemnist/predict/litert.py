@@ -23,6 +23,7 @@ import numpy as np
 
 from ..common.deps import import_optional, native_output_silenced
 from ..metadata import read_tflite_metadata
+from ..tflite_graph import read_graph
 from . import BACKENDS
 from .base import FastPath, Predictor, TensorSpec, bad_model_errors, probe_digits
 
@@ -55,6 +56,7 @@ class LiteRTPredictor(Predictor):
         litert = import_optional("ai_edge_litert.interpreter", "tflite")
         with bad_model_errors(path, self.model_kind):  # LiteRT reads tensor names only when asked for details
             content = path.read_bytes()
+            read_graph(content, path)  # checks first what would make LiteRT abort instead of refusing the file
             self.interpreter = open_litert(litert, threads, model_content=content)
             metadata = read_tflite_metadata(content)
             source, target = self.interpreter.get_input_details()[0], self.interpreter.get_output_details()[0]
