@@ -34,6 +34,7 @@ SECTIONS = [
     Section("litert-paths", "litert_paths", "how fast", timed=True),
     Section("serve-latency", "serve_latency", "how fast", timed=True),
     Section("tflm", "tflm", "on an MCU", timed=True),
+    Section("firmware", "firmware", "on an MCU"),
     Section("targets", "targets", "on which CPU"),
     Section("training-time", "training_time", "how it was chosen"),
 ]

@@ -22,6 +22,7 @@ COMMANDS = [  # what a user of edgemnist relies on; more may be registered
     "sample",
     "models",
     "serve",
+    "compile",
 ]
 # Commands whose result is data: --json prints it, --json-file writes it.
 RESULT_COMMANDS = [
@@ -36,6 +37,7 @@ RESULT_COMMANDS = [
     "bench",
     "evaluate",
     "parity",
+    "compile",
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..mcu.boards import BOARDS
+from ..mcu.boards import BOARDS, KERNEL_SETS
 from .group import cli
 from .options import emit_result, json_options
 
@@ -12,11 +12,17 @@ from .options import emit_result, json_options
 @cli.command(name="compile")
 @click.argument("model", type=click.Path())
 @click.option("--cpu", type=click.Choice(list(BOARDS)), default="cortex-m4", show_default=True, help="The core.")
+@click.option(
+    "--kernels",
+    type=click.Choice(list(KERNEL_SETS)),
+    default=None,
+    help="The kernel set: dsp (the default on cortex-m4 and m7) or portable (cortex-m55's).",
+)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Folder for the library.")
 @click.option("--flash", default=None, metavar="SIZE", help="The part's flash (e.g. 256K): fail if it does not fit.")
 @click.option("--ram", default=None, metavar="SIZE", help="The part's RAM (e.g. 64K): fail if it does not fit.")
 @json_options
-def compile_command(model, cpu, out_dir, flash, ram, as_json, json_path):
+def compile_command(model, cpu, kernels, out_dir, flash, ram, as_json, json_path):
     """Compile an int8 MODEL (.tflite) to C99 with edgemnist's own kernels, and prove the build.
 
     Writes the library (one header, its sources, the kernels) to --out, builds a Cortex-M firmware
@@ -32,4 +38,4 @@ def compile_command(model, cpu, out_dir, flash, ram, as_json, json_path):
     from ..mcu.deploy import board_build_text, build_for_board
 
     part = Part(parse_size(flash) if flash else None, parse_size(ram) if ram else None)
-    emit_result(build_for_board(model, cpu, out_dir, part), as_json, json_path, board_build_text)
+    emit_result(build_for_board(model, cpu, out_dir, part, kernels), as_json, json_path, board_build_text)

@@ -14,14 +14,18 @@ class Board:
     machine: str  # QEMU's -M
     arch: str
     gcc_flags: tuple[str, ...]
+    kernels: str  # the kernel set its firmware is built with unless told otherwise
+
+
+KERNEL_SETS = {"portable": (), "dsp": ("-DEM_KERNELS_DSP",)}  # the C flags that pick each set
 
 
 BOARDS = {
     board.cpu: board
     for board in (
-        Board("cortex-m4", "mps2-an386", "armv7e-m", ("-mcpu=cortex-m4", "-mthumb")),
-        Board("cortex-m7", "mps2-an500", "armv7e-m", ("-mcpu=cortex-m7", "-mthumb")),
-        Board("cortex-m55", "mps3-an547", "armv8.1-m.main", ("-mcpu=cortex-m55", "-mthumb")),
+        Board("cortex-m4", "mps2-an386", "armv7e-m", ("-mcpu=cortex-m4", "-mthumb"), "dsp"),
+        Board("cortex-m7", "mps2-an500", "armv7e-m", ("-mcpu=cortex-m7", "-mthumb"), "dsp"),
+        Board("cortex-m55", "mps3-an547", "armv8.1-m.main", ("-mcpu=cortex-m55", "-mthumb"), "portable"),
     )
 }
 

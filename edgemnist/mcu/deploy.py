@@ -22,6 +22,7 @@ from .firmware import build_firmware
 class BoardBuild:
     model: str
     cpu: str
+    kernels: str  # "portable" or "dsp"
     board: str  # QEMU's machine that ran the self-test
     library: list[str]  # the files a board project takes
     elf: str
@@ -34,10 +35,10 @@ class BoardBuild:
     qemu_command: str  # the self-test by hand
 
 
-def build_for_board(model, cpu: str, out_dir, part: Part | None = None) -> BoardBuild:
+def build_for_board(model, cpu: str, out_dir, part: Part | None = None, kernels: str | None = None) -> BoardBuild:
     board = board_for(cpu)
     compiled = compile_model(model, out_dir)
-    firmware = build_firmware(model, compiled, board)
+    firmware = build_firmware(model, compiled, board, kernels)
     run = self_test(firmware)
     if run.exit_code:
         raise ValidationFailed(f"{firmware.elf.name}'s self-test failed: {run.lines[0]}")
@@ -50,6 +51,7 @@ def build_for_board(model, cpu: str, out_dir, part: Part | None = None) -> Board
     return BoardBuild(
         str(model),
         board.cpu,
+        firmware.kernels,
         board.machine,
         [str(Path(out_dir) / file) for file in compiled.files],
         str(elf),
@@ -66,7 +68,8 @@ def build_for_board(model, cpu: str, out_dir, part: Part | None = None) -> Board
 def board_build_text(build: BoardBuild) -> str:
     return "\n".join(
         [
-            f"{build.model} for {build.cpu}: flash {build.flash_bytes:,} B, RAM {build.ram_bytes:,} B "
+            f"{build.model} for {build.cpu} ({build.kernels} kernels): "
+            f"flash {build.flash_bytes:,} B, RAM {build.ram_bytes:,} B "
             f"(arena {build.arena_bytes:,} B, stack peak {build.stack_peak_bytes:,} B)",
             f"library: {', '.join(build.library)}",
             f"plan: {build.plan}",

@@ -18,7 +18,7 @@ import numpy as np
 from ..common.errors import EdgemnistError, ValidationFailed
 from ..common.files import cache_dir, ensure_dir
 from ..predict.base import probe_digits
-from .boards import Board, size_text
+from .boards import KERNEL_SETS, Board, size_text
 from .compiler import CompiledModel, bundled_text
 from .host import build_key
 
@@ -35,6 +35,7 @@ LINK_FLAGS = ("-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections", "-Tcor
 class Firmware:
     elf: Path
     board: Board
+    kernels: str  # "portable" or "dsp"
     text: int  # code and constants
     data: int  # initialised variables: in flash, copied to RAM at reset
     bss: int  # zeroed variables: the arena, the harness's buffers
@@ -99,10 +100,12 @@ def firmware_sources(model_path: Path, compiled: CompiledModel) -> dict[str, str
     }
 
 
-def build_firmware(model_path, compiled: CompiledModel, board: Board) -> Firmware:
-    """``<name>-<cpu>.elf`` for ``board``, from the cache when the same sources were built before."""
+def build_firmware(model_path, compiled: CompiledModel, board: Board, kernels: str | None = None) -> Firmware:
+    """``<name>-<cpu>.elf`` for ``board`` with a kernel set (the board's own by default), from the cache when
+    the same sources were built before."""
+    kernels = kernels or board.kernels
     files = firmware_sources(Path(model_path), compiled)
-    flags = (*board.gcc_flags, *C_FLAGS, *LINK_FLAGS)
+    flags = (*board.gcc_flags, *KERNEL_SETS[kernels], *C_FLAGS, *LINK_FLAGS)
     folder = cache_dir("mcu") / build_key(files, flags, ARM_GCC, ARM_PACKAGE)
     elf = folder / f"{compiled.name}-{board.cpu}.elf"
     if not elf.exists():
@@ -117,7 +120,7 @@ def build_firmware(model_path, compiled: CompiledModel, board: Board) -> Firmwar
                 raise build_failure(elf.name, built.stderr)
             ensure_dir(folder)
             (Path(work) / elf.name).replace(elf)
-    return Firmware(elf, board, *section_sizes(elf))
+    return Firmware(elf, board, kernels, *section_sizes(elf))
 
 
 def build_failure(elf: str, stderr: str) -> Exception:

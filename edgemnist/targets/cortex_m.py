@@ -78,7 +78,12 @@ class CortexM(Target):
             return Outcome({"error": str(exc)})
 
     def settings(self) -> dict:
-        return {"qemu": tool_version(QEMU_SYSTEM), "machine": self.board.machine, "cpu": self.board.cpu}
+        return {
+            "qemu": tool_version(QEMU_SYSTEM),
+            "machine": self.board.machine,
+            "cpu": self.board.cpu,
+            "kernels": self.board.kernels,
+        }
 
 
 def board_firmware(board: Board, job):

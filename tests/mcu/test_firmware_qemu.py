@@ -12,10 +12,11 @@ from conftest import run_cli
 from edgemnist.common.errors import EdgemnistError
 from edgemnist.mcu import compile_model
 from edgemnist.mcu import firmware as firmware_module
-from edgemnist.mcu.boards import BOARDS
+from edgemnist.mcu.boards import BOARDS, KERNEL_SETS
 from edgemnist.mcu.emulator import board_scores, self_test
 from edgemnist.mcu.firmware import build_firmware
 from edgemnist.pretrained import pretrained_dir
+from edgemnist.targets.cortex_m import counted_run
 
 from .reference import differing_digits, tflm_scores
 
@@ -23,8 +24,12 @@ MCU = pretrained_dir() / "mcu_int8.tflite"
 FLASH_TARGET, RAM_TARGET = 32 * 1024, 10 * 1024  # issue 26: data + bss + the stack's measured peak
 
 
-def mcu_firmware(cpu: str):
-    return build_firmware(MCU, compile_model(MCU), BOARDS[cpu])
+def mcu_firmware(cpu: str, kernels: str | None = None):
+    return build_firmware(MCU, compile_model(MCU), BOARDS[cpu], kernels)
+
+
+def instructions_per_inference(firmware) -> int:
+    return counted_run(firmware, 2, 300)[0] - counted_run(firmware, 1, 300)[0]
 
 
 @pytest.mark.parametrize("cpu", list(BOARDS))
@@ -58,6 +63,28 @@ def test_cortex_m4_scores_are_tflite_micros(mnist):
     )
 
 
+@pytest.mark.parametrize("kernels", list(KERNEL_SETS))
+def test_each_kernel_set_gives_tflite_micros_scores_on_cortex_m7(mnist, kernels):
+    digits = mnist.x_test[:200]
+    firmware = mcu_firmware("cortex-m7", kernels)
+    assert firmware.kernels == kernels
+    assert differing_digits(board_scores(firmware, digits, 600).scores, tflm_scores(MCU, digits)) == (0, 0)
+
+
+def test_the_dsp_kernels_are_cortex_m4s_and_m7s_and_take_under_half_the_instructions():
+    assert [BOARDS[cpu].kernels for cpu in BOARDS] == ["dsp", "dsp", "portable"]
+    portable, dsp = (instructions_per_inference(mcu_firmware("cortex-m4", kernels)) for kernels in KERNEL_SETS)
+    assert dsp < portable / 2
+
+
+@pytest.mark.slow
+def test_edge_on_cortex_m4_with_dsp_kernels_gives_tflite_micros_scores_on_200_digits(mnist):
+    edge = pretrained_dir() / "edge_int8.tflite"
+    digits = mnist.x_test[:200]
+    firmware = build_firmware(edge, compile_model(edge), BOARDS["cortex-m4"], "dsp")
+    assert differing_digits(board_scores(firmware, digits, 900).scores, tflm_scores(edge, digits)) == (0, 0)
+
+
 @pytest.mark.slow
 def test_cortex_m4_scores_are_tflite_micros_on_1000_digits(mnist):
     digits = mnist.x_test[:1000]
@@ -72,7 +99,7 @@ def test_compile_writes_the_library_and_a_self_tested_elf(tmp_path):
     assert result.exit_code == 0, result.stderr
     found = json.loads(result.stdout)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["mcu_int8.h", "mcu_int8.c", "portable.h", "portable.c", "mcu_int8-cortex-m55.elf"]
+        ["mcu_int8.h", "mcu_int8.c", "portable.h", "portable.c", "dsp.h", "mcu_int8-cortex-m55.elf"]
     )
     assert found["board"] == "mps3-an547" and found["self_test"].startswith("self-test passed")
     assert found["flash_bytes"] <= FLASH_TARGET and found["arena_bytes"] < found["ram_bytes"] <= RAM_TARGET

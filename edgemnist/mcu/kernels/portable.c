@@ -24,12 +24,15 @@ static int32_t divide_by_pot(int32_t x, int exponent)
     return (x >> exponent) + ((x & mask) > threshold ? 1 : 0);
 }
 
-/* x * multiplier * 2^(shift - 31), rounded: the requantization of every op. */
+/* x * multiplier * 2^(shift - 31), rounded: the requantization of every op. For a multiplier >= 0 (as every
+ * one the compiler writes), the rounded doubling high half is the same integer as doubling_high_mul's as
+ * (a * multiplier + 2^30) >> 31: one multiply-accumulate, no branches. */
 static int32_t requantize(int32_t x, int32_t multiplier, int32_t shift)
 {
     const int left = shift > 0 ? (int)shift : 0;
     const int right = shift > 0 ? 0 : (int)-shift;
-    return divide_by_pot(doubling_high_mul((int32_t)((uint32_t)x << left), multiplier), right);
+    const int64_t scaled = (int64_t)(int32_t)((uint32_t)x << left) * multiplier;
+    return divide_by_pot((int32_t)((scaled + (1 << 30)) >> 31), right);
 }
 
 static int8_t clamp_to(int32_t x, int32_t low, int32_t high)
@@ -50,7 +53,27 @@ static int32_t saturating_left_shift(int32_t x, int exponent)
 
 /* -- convolution ------------------------------------------------------------------------------------- */
 
-/* One output value: output channel oc at (oy, ox), requantized and clamped. */
+/* The convolution's value for channel oc from its accumulator: requantized and clamped. */
+static int8_t conv_result(const em_conv2d_params *p, int32_t acc, int oc)
+{
+    acc = requantize(acc, p->multiplier[oc], p->shift[oc]) + p->output_zero_point;
+    return clamp_to(acc, p->act_min, p->act_max);
+}
+
+#ifdef EM_KERNELS_DSP
+#include "dsp.h" /* em_dot and conv_position through the DSP extension */
+#else
+/* acc + the sum of a[i] * b[i]. */
+static int32_t em_dot(const int8_t *a, const int8_t *b, int n, int32_t acc)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        acc += a[i] * b[i];
+    }
+    return acc;
+}
+
+/* One output value: output channel oc at (oy, ox). */
 static int8_t conv_output(const em_conv2d_params *p, const int8_t *input, int oy, int ox, int oc)
 {
     /* the parameters in locals: an int8 store may alias anything, so fields would be re-read after each */
@@ -65,10 +88,7 @@ static int8_t conv_output(const em_conv2d_params *p, const int8_t *input, int oy
         for (kx = 0; kx < filter_w; kx++, filter += in_c) {
             const int ix = left + kx * p->dilation_w;
             if (iy >= 0 && iy < in_h && ix >= 0 && ix < in_w) {
-                const int8_t *pixel = input + ((int32_t)iy * in_w + ix) * in_c;
-                for (ic = 0; ic < in_c; ic++) {
-                    acc += pixel[ic] * filter[ic];
-                }
+                acc = em_dot(input + ((int32_t)iy * in_w + ix) * in_c, filter, in_c, acc);
             } else {
                 for (ic = 0; ic < in_c; ic++) {
                     acc += pad_value * filter[ic];
@@ -76,19 +96,26 @@ static int8_t conv_output(const em_conv2d_params *p, const int8_t *input, int oy
             }
         }
     }
-    acc = requantize(acc, p->multiplier[oc], p->shift[oc]) + p->output_zero_point;
-    return clamp_to(acc, p->act_min, p->act_max);
+    return conv_result(p, acc, oc);
 }
+
+/* Every output channel at (oy, ox). */
+static void conv_position(const em_conv2d_params *p, const int8_t *input, int oy, int ox, int8_t *output)
+{
+    int oc;
+    for (oc = 0; oc < p->out_c; oc++) {
+        output[oc] = conv_output(p, input, oy, ox, oc);
+    }
+}
+#endif
 
 void em_conv2d(const em_conv2d_params *p, const int8_t *input, int8_t *output)
 {
     const int out_h = p->out_h, out_w = p->out_w, out_c = p->out_c;
-    int oy, ox, oc;
+    int oy, ox;
     for (oy = 0; oy < out_h; oy++) {
-        for (ox = 0; ox < out_w; ox++) {
-            for (oc = 0; oc < out_c; oc++) {
-                *output++ = conv_output(p, input, oy, ox, oc);
-            }
+        for (ox = 0; ox < out_w; ox++, output += out_c) {
+            conv_position(p, input, oy, ox, output);
         }
     }
 }
@@ -98,22 +125,28 @@ void em_conv2d(const em_conv2d_params *p, const int8_t *input, int8_t *output)
 void em_conv2d_max_pool2d(const em_conv2d_max_pool2d_params *p, const int8_t *input, int8_t *output)
 {
     const em_max_pool2d_params *pool = &p->pool;
-    int py, px, oc, ky, kx;
+    const int channels = pool->channels;
+    int8_t values[channels], largest[channels];
+    int py, px, c, ky, kx;
     for (py = 0; py < pool->out_h; py++) {
         for (px = 0; px < pool->out_w; px++) {
-            for (oc = 0; oc < pool->channels; oc++) {
-                int32_t largest = INT8_MIN;
-                for (ky = 0; ky < pool->filter_h; ky++) {
-                    const int oy = py * pool->stride_h - pool->pad_top + ky;
-                    for (kx = 0; kx < pool->filter_w; kx++) {
-                        const int ox = px * pool->stride_w - pool->pad_left + kx;
-                        if (oy >= 0 && oy < pool->in_h && ox >= 0 && ox < pool->in_w) {
-                            const int8_t value = conv_output(&p->conv, input, oy, ox, oc);
-                            largest = value > largest ? value : largest;
+            for (c = 0; c < channels; c++) {
+                largest[c] = INT8_MIN;
+            }
+            for (ky = 0; ky < pool->filter_h; ky++) {
+                const int oy = py * pool->stride_h - pool->pad_top + ky;
+                for (kx = 0; kx < pool->filter_w; kx++) {
+                    const int ox = px * pool->stride_w - pool->pad_left + kx;
+                    if (oy >= 0 && oy < pool->in_h && ox >= 0 && ox < pool->in_w) {
+                        conv_position(&p->conv, input, oy, ox, values);
+                        for (c = 0; c < channels; c++) {
+                            largest[c] = values[c] > largest[c] ? values[c] : largest[c];
                         }
                     }
                 }
-                *output++ = clamp_to(largest, pool->act_min, pool->act_max);
+            }
+            for (c = 0; c < channels; c++) {
+                *output++ = clamp_to(largest[c], pool->act_min, pool->act_max);
             }
         }
     }
@@ -176,13 +209,11 @@ void em_sub(const em_sub_params *p, const int8_t *a, const int8_t *b, int8_t *ou
 
 void em_fully_connected(const em_fully_connected_params *p, const int8_t *input, int8_t *output)
 {
-    int32_t o, i;
+    int32_t o;
     const int8_t *row = p->weights;
     for (o = 0; o < p->out_size; o++) {
-        int32_t acc = p->bias[o];
-        for (i = 0; i < p->in_size; i++) {
-            acc += input[i] * *row++;
-        }
+        int32_t acc = em_dot(input, row, p->in_size, p->bias[o]);
+        row += p->in_size;
         acc = requantize(acc, p->multiplier[o], p->shift[o]) + p->output_zero_point;
         output[o] = clamp_to(acc, p->act_min, p->act_max);
     }

@@ -1,0 +1,146 @@
+"""The "Cortex-M firmware" section of benchmarks/RESULTS.md: the shipped int8 models compiled to C
+(``edgemnist.mcu``), built with Debian's arm-none-eabi-gcc for each emulated core and kernel set, and run in
+qemu-system-arm: flash, RAM (data + bss + the stack's measured peak), guest instructions per inference
+(a run with two inferences minus a run with one: exact) and per MAC, and the digits whose 10 int8 scores
+differ from the tflite-micro interpreter's.
+
+    python -m benchmarks --only firmware
+
+Milliseconds are an estimate from the instruction count at a stated clock, assuming one instruction per cycle;
+nothing here is timed. ``seed`` does not fit the emulated boards' 512 KiB of flash: its library is measured
+as built for the Cortex-M4 (an object file's sections) and set against common flash sizes.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from edgemnist.common.render import markdown_table
+from edgemnist.data import load_mnist
+from edgemnist.inspect import inspect_model
+from edgemnist.mcu import compile_model
+from edgemnist.mcu.boards import BOARDS, KERNEL_SETS
+from edgemnist.mcu.emulator import board_scores
+from edgemnist.mcu.firmware import ARM_GCC, C_FLAGS, build_firmware, reference_scores
+from edgemnist.pretrained import pretrained_dir
+from edgemnist.targets.cortex_m import counted_run
+
+CLOCK_MHZ = 120  # MLPerf Tiny's Cortex-M4 reference clock
+PARTS_KIB = (256, 512, 1024, 2048)  # common flash sizes
+# (model, digits checked against TFLM): every core and kernel set runs these
+CHECKED = {"mcu": 1000, "edge": 200}
+QEMU_TIMEOUT_S = 900
+HEADERS = [
+    "model",
+    "core",
+    "kernels",
+    "flash",
+    "RAM",
+    "instructions / inference",
+    "instructions / MAC",
+    f"est. ms at {CLOCK_MHZ} MHz",
+    "digits checked",
+    "differing",
+]
+
+
+def model_path(name: str) -> Path:
+    return pretrained_dir() / f"{name}_int8.tflite"
+
+
+def models() -> list[Path]:
+    return [model_path(name) for name in ("mcu", "edge", "seed")]
+
+
+def configurations(model: str) -> list[tuple[str, str]]:
+    """(core, kernel set) pairs: the mcu model on every core with both sets, edge on the Cortex-M4."""
+    cores = list(BOARDS) if model == "mcu" else ["cortex-m4"]
+    return [(cpu, kernels) for cpu in cores for kernels in KERNEL_SETS]
+
+
+def differing(ours: np.ndarray, reference: np.ndarray) -> int:
+    return int((ours != reference).any(axis=1).sum())
+
+
+def row(model: str, cpu: str, kernels: str, digits: np.ndarray, macs: int) -> list[str]:
+    path = model_path(model)
+    compiled = compile_model(path)
+    firmware = build_firmware(path, compiled, BOARDS[cpu], kernels)
+    one, stack = counted_run(firmware, 1, QEMU_TIMEOUT_S)
+    two, _ = counted_run(firmware, 2, QEMU_TIMEOUT_S)
+    instructions = two - one
+    scores = board_scores(firmware, digits, QEMU_TIMEOUT_S).scores
+    wrong = differing(scores, reference_scores(path, compiled, digits))
+    return [
+        model,
+        cpu,
+        kernels,
+        f"{firmware.flash_bytes:,} B",
+        f"{firmware.data + firmware.bss + stack:,} B",
+        f"{instructions:,}",
+        f"{instructions / macs:.2f}",
+        f"{instructions / (CLOCK_MHZ * 1000):,.1f}",
+        f"{len(digits):,}",
+        f"{wrong}",
+    ]
+
+
+def library_flash(model: str) -> int:
+    """The compiled library's code and constants for the Cortex-M4 (text + data of its object files)."""
+    compiled = compile_model(model_path(model))
+    with tempfile.TemporaryDirectory(prefix="edgemnist-flash-") as folder:
+        compiled.write(folder)
+        objects = []
+        for source in compiled.sources:
+            obj = Path(folder) / f"{source}.o"
+            flags = (*BOARDS["cortex-m4"].gcc_flags, *KERNEL_SETS["dsp"], *C_FLAGS)
+            subprocess.run([ARM_GCC, *flags, "-c", source, "-o", obj.name], cwd=folder, check=True)
+            objects.append(str(obj))
+        shown = subprocess.run(["arm-none-eabi-size", *objects], capture_output=True, text=True, check=True).stdout
+    return sum(int(line.split()[0]) + int(line.split()[1]) for line in shown.splitlines()[1:])
+
+
+def fit_line(model: str) -> str:
+    flash = library_flash(model)
+    fits = ", ".join(
+        f"{kib} KiB: {'fits' if flash <= kib * 1024 else 'does not fit'} ({flash / (kib * 1024):.0%} of it)"
+        for kib in PARTS_KIB
+    )
+    return (
+        f"`{model}` (its library alone, built for the Cortex-M4 with the DSP kernels: {flash:,} B of flash, "
+        f"{flash / 1024:,.0f} KiB) against common flash sizes: {fits}. It is larger than the emulated boards' "
+        "512 KiB memory map, so it is not run here."
+    )
+
+
+def body() -> list[str]:
+    mnist = load_mnist()
+    rows = []
+    for model, count in CHECKED.items():
+        macs = inspect_model(model_path(model)).macs
+        for cpu, kernels in configurations(model):
+            rows.append(row(model, cpu, kernels, mnist.x_test[:count], macs))
+    return [
+        "## Cortex-M firmware",
+        "",
+        "The shipped int8 models compiled to C by `edgemnist compile` and built with Debian's arm-none-eabi-gcc "
+        "(`-O2`) for QEMU's `mps2-an386` (Cortex-M4), `mps2-an500` (M7) and `mps3-an547` (M55). *kernels*: "
+        "`portable` is plain C99; `dsp` computes the convolution and fully connected dot products with the DSP "
+        "extension's `SXTB16`/`SMLAD` through GCC's `<arm_acle.h>` (the default on the M4 and M7). *flash*: text "
+        "+ rodata + data of the whole ELF (harness and self-test included); *RAM*: data + bss + the stack's "
+        "measured peak. *Instructions / inference*: guest instructions counted by a QEMU plugin, a run with two "
+        "inferences minus a run with one (exact, identical across runs); *per MAC* divides by the model's MACs "
+        f"(`inspect`). *est. ms*: instructions / {CLOCK_MHZ} MHz, **assuming 1 instruction per cycle** "
+        "(an estimate, not a measurement: real cores stall on flash wait states and multi-cycle loads). *digits "
+        "checked*: the first MNIST test digits run through the firmware in QEMU; *differing*: those whose 10 int8 "
+        "scores are not all identical to the tflite-micro interpreter's.",
+        "",
+        markdown_table(HEADERS, rows),
+        "",
+        fit_line("seed"),
+        "",
+    ]
