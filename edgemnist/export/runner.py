@@ -68,9 +68,10 @@ def require_keras_model(path) -> Path:
     source = require_file(path, "model")
     found = detect_backend(source)
     if found != "keras":
+        kind = BACKENDS.get(found).model_kind
         raise EdgemnistError(
-            f"{source} is a {BACKENDS.get(found).model_kind} model: export converts a trained Keras model (.keras); "
-            "to compile an int8 .tflite to C for a micro-controller, use edgemnist compile"
+            f"{source} is {'an' if kind[0] in 'AEIOU' else 'a'} {kind} model: export converts a trained Keras "
+            "model (.keras); to compile an int8 .tflite to C for a micro-controller, use edgemnist compile"
         )
     return source
 

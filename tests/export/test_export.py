@@ -159,7 +159,7 @@ def test_a_model_that_is_not_keras_is_refused(tmp_path, artifact_paths):
     fake = tmp_path / "model.keras"
     shutil.copy(artifact_paths["seed_float32.onnx"], fake)
     result = run_cli("export", fake, "--out", tmp_path / "out")
-    assert result.exit_code == 2 and "not a loadable Keras model" in result.stderr
+    assert result.exit_code == 2 and "is an ONNX model: export converts a trained Keras model (.keras)" in result.stderr
 
 
 def test_an_unwritable_out_is_refused(tmp_path, trained):
