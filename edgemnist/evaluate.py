@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .common.files import require_file
 from .common.progress import SILENT, Progress
 from .common.render import text_table
 from .data import load_mnist
@@ -117,6 +118,7 @@ def evaluate_model(
     ``on`` names a target (``qemu:cortex-a72``, ``pi@host``, ``labgrid:pi-1``) to run it there instead of here,
     ``reach`` how to reach it (``remote_python``, ``ssh_options`` of a board; ``coordinator``, ``lab_timeout`` of
     a lab's place)."""
+    require_file(path, "model")  # a typo in the path is said before MNIST is looked for
     mnist = load_mnist(data_dir)
     images, labels = mnist.x_test[:limit], mnist.y_test[:limit]
     if on:

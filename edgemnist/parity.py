@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .common.files import require_file
 from .common.progress import SILENT, Progress
 from .common.render import percent, text_table
 from .data import load_mnist
@@ -138,6 +139,8 @@ def parity(
     from .predict import load
     from .predict.base import predict_all
 
+    for path in (reference_path, *candidate_paths):  # a typo in a path is said before MNIST is looked for
+        require_file(path, "model")
     mnist = load_mnist(data_dir)
     images, labels = mnist.x_test[:limit], mnist.y_test[:limit]
     # The contract describes the candidates: the reference is read as it describes itself, so that a foreign
