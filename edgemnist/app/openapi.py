@@ -15,12 +15,15 @@ OPENAPI = {
         "title": "edgemnist digit classifier",
         "version": __version__,
         "description": "Draw or photograph a digit; the served MNIST models read it. Models are chosen by name "
-        "from GET /api/models.",
+        "from GET /api/models. Any request that does not arrive whole within the server's `--body-timeout` is "
+        "answered 408 (JSON) and its connection closed; past `--max-connections` open connections, a request is "
+        "answered 503 (plain text `Service Unavailable`).",
     },
     "paths": {
         "/api/models": {
             "get": {
-                "summary": "The served models, their input contracts, and the model the page runs in the browser",
+                "summary": "The served models, their input contracts, the model the page runs in the browser, and "
+                "whether the server collects corrected digits (`collect`)",
                 "responses": {"200": {"description": "the served models", "content": {"application/json": {}}}},
             }
         },
@@ -62,6 +65,46 @@ OPENAPI = {
                     "404": ERROR,
                     "413": ERROR,
                     "415": ERROR,
+                },
+            }
+        },
+        "/api/collect": {
+            "post": {
+                "summary": "Save a corrected digit (only on a server started with `edgemnist serve --collect DIR`)",
+                "description": "The upload given to /api/predict and the digit it really is. The server makes the "
+                "28×28 digit from the upload by the same preprocessing as /api/predict (a client's digit array is "
+                "never taken) and writes it as `DIR/<label>/<stem>.png`, and the upload as "
+                "`DIR/.originals/<label>/<stem>.<format>`; the server chooses the names. GET /api/models says "
+                "`collect: true` when this route is on. Limits: the upload's size (413), saves per minute per client "
+                "address (429, with Retry-After), and the folder's total size (507, nothing written).",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["image", "label"],
+                                "properties": {
+                                    "image": {"type": "string", "format": "binary"},
+                                    "label": {"type": "string", "pattern": "^[0-9]$"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "saved",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Saved"}}},
+                    },
+                    "400": ERROR,
+                    "404": {**ERROR, "description": "this server does not collect"},
+                    "413": ERROR,
+                    "415": ERROR,
+                    "422": {**ERROR, "description": "a blank image (no ink): nothing saved"},
+                    "429": {**ERROR, "description": "too many saves from this address: see Retry-After"},
+                    "507": {**ERROR, "description": "the folder is full: nothing saved"},
+                    "500": {**ERROR, "description": "the server could not write: nothing saved"},
                 },
             }
         },
@@ -107,6 +150,15 @@ OPENAPI = {
                         "description": "the request in the server, body read to answer made",
                     },
                     "digit": {"$ref": "#/components/schemas/Digit/properties/digit"},
+                },
+            },
+            "Saved": {
+                "type": "object",
+                "properties": {
+                    "saved": {"type": "boolean"},
+                    "label": {"type": "string"},
+                    "file": {"type": "string", "description": "the 28×28 digit, relative to DIR"},
+                    "original": {"type": "string", "description": "the upload, relative to DIR"},
                 },
             },
             "Error": {"type": "object", "properties": {"error": {"type": "string"}}},

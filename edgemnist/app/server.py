@@ -24,8 +24,19 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..common.errors import EdgemnistError, first_line
-from ..predict.images import BlankImage
-from .inputs import MAX_UPLOAD_BYTES, ApiError, digit_from_image, digit_from_json, media_type, read_body, uploaded_image
+from ..common.render import human_bytes
+from .collect import Collection, collect
+from .inputs import (
+    MAX_UPLOAD_BYTES,
+    ApiError,
+    digit_from_image,
+    digit_from_json,
+    digit_with_ink,
+    media_type,
+    read_body,
+    uploaded_image,
+)
+from .limits import BODY_TIMEOUT_S, COLLECT_MAX_BYTES, COLLECT_PER_MINUTE, MAX_CONNECTIONS, server_config
 from .models import ServedModel, choose_browser_model, load_served_models
 from .openapi import OPENAPI
 
@@ -42,7 +53,7 @@ async def page(request: Request):
 
 
 async def models(request: Request):
-    return JSONResponse(request.app.state.catalogue)
+    return JSONResponse({**request.app.state.catalogue, "collect": request.app.state.collection is not None})
 
 
 async def openapi(request: Request):
@@ -90,11 +101,8 @@ def chosen_model(request: Request) -> ServedModel:
 def prediction(model: ServedModel, make_digit, show_digit: bool) -> dict:
     """Runs in a worker thread: make the digit (decode and preprocess an image), then predict."""
     answer: dict[str, object] = {"model": model.name, "backend": model.predictor.backend}
-    try:
-        digit = make_digit()
-    except BlankImage:
-        digit = None
-    if digit is None or not digit.any():
+    digit = digit_with_ink(make_digit)
+    if digit is None:
         return {**answer, "blank": True, "label": None, "message": "nothing drawn"}
     start = time.perf_counter()
     probabilities = model.predictor.predict_proba(digit[None])[0]
@@ -144,7 +152,7 @@ def catalogue(served: dict[str, ServedModel], browser) -> dict:
 
 
 async def api_error(request: Request, exc: ApiError):
-    return JSONResponse({"error": str(exc)}, status_code=exc.status)
+    return JSONResponse({"error": str(exc)}, status_code=exc.status, headers=exc.headers)
 
 
 async def http_error(request: Request, exc: HTTPException):
@@ -161,10 +169,10 @@ async def internal_error(request: Request, exc: Exception):
 
 
 # -- the app and the server -----------------------------------------------------------------------------
-def create_app(model_paths=None, threads: int = 1, **contract) -> Starlette:
+def create_app(model_paths=None, threads: int = 1, collection: Collection | None = None, **contract) -> Starlette:
     """The app serving ``model_paths`` (default: the shipped models on the installed runtimes); ``contract``
-    (``input_scale``, ``normalize``) is what a foreign model cannot tell. Models are loaded here, so a bad path
-    fails before a server starts."""
+    (``input_scale``, ``normalize``) is what a foreign model cannot tell; with a ``collection``, the page offers
+    to save corrected digits into it. Models are loaded here, so a bad path fails before a server starts."""
     served = {model.name: model for model in load_served_models(model_paths, threads, **contract)}
     browser = choose_browser_model(list(served.values()))
     # Starlette types a handler as taking any Exception; each of ours takes the one type it is registered for.
@@ -179,6 +187,7 @@ def create_app(model_paths=None, threads: int = 1, **contract) -> Starlette:
             Route("/", page),
             Route("/api/models", models),
             Route("/api/predict", predict, methods=["POST"]),
+            Route("/api/collect", collect, methods=["POST"]),
             Route("/api/openapi.json", openapi),
             Route("/browser/model.onnx", browser_model),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -190,6 +199,7 @@ def create_app(model_paths=None, threads: int = 1, **contract) -> Starlette:
     app.state.served = served
     app.state.browser_model = browser
     app.state.catalogue = catalogue(served, browser)
+    app.state.collection = collection
     return app
 
 
@@ -239,15 +249,29 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
 
 
-def serve(model_paths=None, host: str = "127.0.0.1", port: int = 8000, say=print, **contract) -> None:
-    """Serve the app until Ctrl-C; ``say`` gets the URL once the models are loaded and the port bound."""
-    from ..common.deps import import_optional
+def serve(
+    model_paths=None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    say=print,
+    body_timeout: float = BODY_TIMEOUT_S,
+    max_connections: int = MAX_CONNECTIONS,
+    collect_dir=None,
+    collect_max_bytes: int = COLLECT_MAX_BYTES,
+    collect_per_minute: int = COLLECT_PER_MINUTE,
+    **contract,
+) -> None:
+    """Serve the app until Ctrl-C; ``say`` gets the URL once the models are loaded and the port bound.
+    ``collect_dir``: save the page's corrections there (off by default)."""
+    import uvicorn  # the CLI has checked that the app's extra is installed
 
-    uvicorn = import_optional("uvicorn", "app")
-    app = create_app(model_paths, **contract)
+    collection = Collection(collect_dir, collect_max_bytes, collect_per_minute) if collect_dir else None
+    app = create_app(model_paths, collection=collection, **contract)
     sock = bound_socket(host, port)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    server = uvicorn.Server(server_config(app, body_timeout, max_connections))
     say(f"serving {', '.join(app.state.served)} at {url_of(sock)}  (Ctrl-C to stop)")
+    if collection is not None:
+        say(f"saving corrected digits into {collection.folder}/<label>/ (at most {human_bytes(collect_max_bytes)})")
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn has already shut down cleanly and re-raises the signal

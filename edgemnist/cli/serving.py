@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..app.limits import BODY_TIMEOUT_S, COLLECT_MAX_BYTES, COLLECT_PER_MINUTE, MAX_CONNECTIONS
 from .group import cli
 from .options import contract_kwargs, contract_options
 
@@ -23,8 +24,49 @@ from .options import contract_kwargs, contract_options
     show_default=True,
     help="Port to listen on (0: any free port).",
 )
+@click.option(
+    "--body-timeout",
+    type=click.FloatRange(0, min_open=True),
+    default=BODY_TIMEOUT_S,
+    show_default=True,
+    metavar="SECONDS",
+    help="A request must arrive whole (head and body) within this many seconds of its first byte; "
+    "a stalled one is answered 408 and its connection closed.",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(1),
+    default=MAX_CONNECTIONS,
+    show_default=True,
+    metavar="N",
+    help="Open connections served at once; a request on one more is answered 503.",
+)
+@click.option(
+    "--collect",
+    "collect_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help='Let the page save corrected digits ("wrong? it was a …") into DIR/<label>/, '
+    "with the uploads in DIR/.originals/<label>/. Off by default.",
+)
+@click.option(
+    "--collect-max-bytes",
+    type=click.IntRange(1),
+    default=COLLECT_MAX_BYTES,
+    metavar="BYTES",
+    help=f"Stop saving (507) once DIR holds this many bytes (default: {COLLECT_MAX_BYTES}, 1 GiB).",
+)
+@click.option(
+    "--collect-per-minute",
+    type=click.IntRange(1),
+    default=COLLECT_PER_MINUTE,
+    show_default=True,
+    metavar="N",
+    help="Saves allowed per client address per minute (429 past it).",
+)
 @contract_options
-def serve(models, host, port, input_scale, normalize):
+def serve(models, host, port, input_scale, normalize, **limits):
     """Serve the digit-classifier app: draw or photograph a digit, see what the model saw and its answer,
     on the server and in the browser (onnxruntime-web), with a JSON API at /api/predict.
 
@@ -35,6 +77,7 @@ def serve(models, host, port, input_scale, normalize):
     Examples:
       edgemnist serve
       edgemnist serve export/seed_int8.tflite export/seed_int8.onnx --host 0.0.0.0 --port 8080
+      edgemnist serve --host 0.0.0.0 --collect my_digits
     """
     from ..common.deps import import_optional
 
@@ -42,5 +85,12 @@ def serve(models, host, port, input_scale, normalize):
         import_optional(module, "app")
     from ..app.server import serve as serve_app
 
-    serve_app(models or None, host, port, say=lambda line: click.echo(line), **contract_kwargs(input_scale, normalize))
+    serve_app(
+        models or None,
+        host,
+        port,
+        say=lambda line: click.echo(line),
+        **limits,
+        **contract_kwargs(input_scale, normalize),
+    )
     click.echo("stopped")

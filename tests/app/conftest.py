@@ -36,14 +36,16 @@ def client(app):
 
 
 @contextlib.contextmanager
-def running(app):
-    """``app`` on a real uvicorn server (loopback, a free port) in a background thread; yields its URL."""
+def running(app, **limits):
+    """``app`` on a real uvicorn server (loopback, a free port) in a background thread, configured as
+    `edgemnist serve` configures it (``limits``: ``body_timeout``, ``max_connections``); yields its URL."""
     import uvicorn
 
+    from edgemnist.app.limits import server_config
     from edgemnist.app.server import bound_socket, url_of
 
     sock = bound_socket("127.0.0.1", 0)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    server = uvicorn.Server(server_config(app, **limits))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -66,6 +66,7 @@ def test_a_drawn_digit_is_read_by_the_server_and_in_the_browser(page, digit):
     assert page.text_content("#browser-prediction") == digit
     assert "agree" in page.text_content("#agreement")
     assert preview_pixels(page).max() > 200  # the preview shows the digit, light on black
+    assert page.is_hidden("#correct")  # "wrong? it was a …" only on a server that collects
 
 
 def test_a_cleared_canvas_says_nothing_drawn(page):

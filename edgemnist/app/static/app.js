@@ -1,6 +1,7 @@
 // The page: draw or upload → POST /api/predict → show the digit the model saw, each served model's answer,
 // and the same digit run in this browser by onnxruntime-web. <body data-state> is "idle" once the newest
 // input has every answer, so scripts (and the tests) know when to read #prediction and #browser-prediction.
+// On a server that collects (`serve --collect DIR`), "wrong? it was a …" sends that input back with its label.
 
 const $ = (id) => document.getElementById(id);
 const canvas = $("canvas"), pen = canvas.getContext("2d");
@@ -8,6 +9,7 @@ const DEBOUNCE_MS = 150;
 const TOP = 3;
 let catalogue = null, latest = 0, timer = null, drawing = false, showsPhoto = false;
 let browserReady = null; // a promise of {run(digit) → {label, ms}} or null when unavailable
+let answered = null; // {blob, name}: the upload behind the answer on show, which a correction sends back
 
 // -- drawing ----------------------------------------------------------------------------------------------
 function clearCanvas() {
@@ -77,9 +79,16 @@ function predictCanvas() {
 // -- asking the server --------------------------------------------------------------------------------------
 async function post(model, body) {
   const started = performance.now();
-  const response = await fetch(`/api/predict?model=${encodeURIComponent(model)}`, { method: "POST", ...body });
-  const answer = await response.json();
+  const answer = await answerOf(await fetch(`/api/predict?model=${encodeURIComponent(model)}`, { method: "POST", ...body }));
   answer.roundTripMs = performance.now() - started;
+  return answer;
+}
+
+async function answerOf(response) {
+  // Our errors are JSON; a server past its connection cap answers 503 in plain text.
+  const text = await response.text();
+  let answer;
+  try { answer = JSON.parse(text); } catch { answer = { error: `HTTP ${response.status} ${text.slice(0, 80)}` }; }
   if (!response.ok) throw new Error(answer.error || `HTTP ${response.status}`);
   return answer;
 }
@@ -94,6 +103,7 @@ async function predict(blob, name) {
     const first = await post(catalogue.default, { body: form });
     if (mine !== latest) return; // a newer stroke is already on its way
     if (first.blank) return showBlank();
+    offerCorrection({ blob, name });
     $("prediction").textContent = first.label;
     $("message").textContent = "";
     drawPreview(first.digit);
@@ -112,12 +122,40 @@ async function predict(blob, name) {
 }
 
 function showBlank() {
+  offerCorrection(null);
   $("prediction").textContent = "";
   $("browser-prediction").textContent = "";
   $("agreement").textContent = "";
   $("message").textContent = "nothing drawn";
   drawPreview(null);
   for (const card of $("models").children) card.querySelector(".result").replaceChildren();
+}
+
+// -- "wrong? it was a …" -------------------------------------------------------------------------------------
+function offerCorrection(upload) {
+  answered = upload;
+  $("correct").hidden = !(catalogue.collect && upload);
+  $("collected").textContent = "";
+}
+
+async function saveCorrection(label) {
+  if (!answered) return;
+  document.body.dataset.state = "busy";
+  const form = new FormData();
+  form.append("image", answered.blob, answered.name);
+  form.append("label", label);
+  try {
+    await answerOf(await fetch("/api/collect", { method: "POST", body: form }));
+    $("collected").textContent = `saved as a ${label}: thank you`;
+  } catch (error) {
+    $("collected").textContent = `not saved: ${error.message}`;
+  } finally {
+    document.body.dataset.state = "idle";
+  }
+}
+
+for (const button of $("correct").querySelectorAll("button")) {
+  button.addEventListener("click", () => saveCorrection(button.dataset.label));
 }
 
 // -- showing answers ----------------------------------------------------------------------------------------

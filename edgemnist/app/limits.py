@@ -1,0 +1,30 @@
+"""The limits of a server that may face a network, and the uvicorn configuration that applies them.
+
+Light on purpose (uvicorn is imported when a server is made): ``edgemnist serve --help`` shows these defaults.
+"""
+
+from __future__ import annotations
+
+BODY_TIMEOUT_S = 10.0  # a 10 MiB photo needs about 8 Mbit/s to arrive in time: a phone on Wi-Fi, not on 3G
+MAX_CONNECTIONS = 100  # each open connection may hold an upload of up to 10 MiB: about 1 GiB in all, for a Pi
+COLLECT_MAX_BYTES = 2**30  # some 300 phone photos with their digits, or 100,000 canvas drawings
+COLLECT_PER_MINUTE = 20  # saves per client address: a person correcting digits, not a script
+
+
+def server_config(app, body_timeout: float = BODY_TIMEOUT_S, max_connections: int = MAX_CONNECTIONS):
+    """The uvicorn configuration of ``edgemnist serve`` (and of the tests' real server).
+
+    The cap is uvicorn's own ``limit_concurrency``: a request that arrives while the cap's worth of connections are
+    open is answered 503 (plain text, ``Connection: close``) without reaching the app. uvicorn counts the newcomer
+    among the open connections, so its limit is one above the connections served."""
+    import uvicorn
+
+    from .deadline import with_deadline
+
+    return uvicorn.Config(
+        app,
+        http=with_deadline(body_timeout),
+        limit_concurrency=max_connections + 1,
+        log_level="warning",
+        access_log=False,
+    )
