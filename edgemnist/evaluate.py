@@ -10,7 +10,7 @@ import numpy as np
 from .common.files import require_file
 from .common.progress import SILENT, Progress
 from .common.render import text_table
-from .data import load_mnist
+from .datasets import DataSelection, DigitSet, scoring_digits
 
 
 @dataclass
@@ -23,10 +23,11 @@ class ClassScore:
 
 @dataclass
 class Mistake:
-    index: int  # position in the test set
+    index: int  # position in the digits scored
     label: int
     predicted: int
     confidence: float
+    file: str | None = None  # the image's file, relative to the user's folder
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Evaluation:
     confusion: list  # confusion[true][predicted]
     confident_mistakes: list
     target: dict | None = None  # with --on: where it ran (name, guest_arch, cpu_model, python, versions)
+    data: dict | None = None  # the digits scored (a DataRef: source, part, preprocessing, split)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -105,7 +107,7 @@ def evaluate(
 
 def evaluate_model(
     path,
-    data_dir: str | None = None,
+    data: DataSelection | str | None = None,
     limit: int | None = None,
     threads=None,
     progress: Progress = SILENT,
@@ -114,18 +116,31 @@ def evaluate_model(
     reach: dict | None = None,
     **contract,
 ) -> Evaluation:
-    """Load ``path`` with whichever runtime its format needs (or ``backend``) and score it on the MNIST test set;
-    ``on`` names a target (``qemu:cortex-a72``, ``pi@host``, ``labgrid:pi-1``) to run it there instead of here,
-    ``reach`` how to reach it (``remote_python``, ``ssh_options`` of a board; ``coordinator``, ``lab_timeout`` of
-    a lab's place)."""
+    """Load ``path`` with whichever runtime its format needs (or ``backend``) and score it on ``data`` (the MNIST
+    test set by default, or a user's digits: ``edgemnist.datasets``); ``on`` names a target (``qemu:cortex-a72``,
+    ``pi@host``, ``labgrid:pi-1``) to run it there instead of here, ``reach`` how to reach it (``remote_python``,
+    ``ssh_options`` of a board; ``coordinator``, ``lab_timeout`` of a lab's place)."""
     require_file(path, "model")  # a typo in the path is said before MNIST is looked for
-    mnist = load_mnist(data_dir)
-    images, labels = mnist.x_test[:limit], mnist.y_test[:limit]
+    digits = scoring_digits(data, limit)
     if on:
-        return evaluate_on(on, path, images, labels, threads, backend, contract, progress, **(reach or {}))
-    from .predict import load
+        evaluation = evaluate_on(
+            on, path, digits.images, digits.labels, threads, backend, contract, progress, **(reach or {})
+        )
+    else:
+        from .predict import load
 
-    return evaluate(load(path, threads=threads, backend=backend, **contract), images, labels, progress=progress)
+        predictor = load(path, threads=threads, backend=backend, **contract)
+        evaluation = evaluate(predictor, digits.images, digits.labels, progress=progress)
+    return with_data(evaluation, digits)
+
+
+def with_data(evaluation: Evaluation, digits: DigitSet) -> Evaluation:
+    """Record which digits were scored, and name each mistake's file when they came from a folder."""
+    evaluation.data = digits.describe().to_dict()
+    if digits.files is not None:
+        for mistake in evaluation.confident_mistakes:
+            mistake.file = digits.files[mistake.index]
+    return evaluation
 
 
 def evaluate_on(
@@ -149,7 +164,7 @@ def evaluate_on(
 def evaluation_text(evaluation) -> str:
     header = (
         f"{evaluation.model} ({evaluation.backend}, {evaluation.quantization}): "
-        f"accuracy {evaluation.accuracy:.2%} on {evaluation.images} test images"
+        f"accuracy {evaluation.accuracy:.2%} on {data_title(evaluation)}"
     )
     per_class = text_table(
         ["class", "precision", "recall", "support"],
@@ -159,8 +174,23 @@ def evaluation_text(evaluation) -> str:
         ["true\\pred", *[c.label for c in evaluation.per_class]],
         [[c.label, *row] for c, row in zip(evaluation.per_class, evaluation.confusion)],
     )
+    from_folder = any(m.file for m in evaluation.confident_mistakes)
     mistakes = text_table(
-        ["test index", "label", "predicted", "confidence"],
-        [[m.index, m.label, m.predicted, m.confidence] for m in evaluation.confident_mistakes],
+        ["file" if from_folder else "test index", "label", "predicted", "confidence"],
+        [
+            [m.file if from_folder else m.index, m.label, m.predicted, m.confidence]
+            for m in evaluation.confident_mistakes
+        ],
     )
     return "\n\n".join([header, per_class, "confusion matrix", confusion, "most confidently wrong", mistakes])
+
+
+def data_title(evaluation) -> str:
+    """``10000 test images`` on MNIST, as before; a user's digits by folder and part."""
+    data = evaluation.data
+    if not data or data["kind"] == "mnist":
+        return f"{evaluation.images} {data['part'] if data else 'test'} images"
+    part = "all of it" if data["part"] == "all" else f"{data['part']} part"
+    return (
+        f"{evaluation.images} images of {data['source']} ({part}; {data['preprocessing'].split(':')[0]} preprocessing)"
+    )

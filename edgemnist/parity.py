@@ -13,7 +13,7 @@ import numpy as np
 from .common.files import require_file
 from .common.progress import SILENT, Progress
 from .common.render import percent, text_table
-from .data import load_mnist
+from .datasets import DataSelection, scoring_digits
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,7 @@ class Comparison:
     failures: list = field(default_factory=list)
     target: dict | None = None  # with --on: where the candidate ran (name, guest_arch, cpu_model, python, versions)
     elsewhere: list = field(default_factory=list)  # the same check on other CPUs (export validation: qemu:haswell)
+    data: dict | None = None  # the digits compared on (a DataRef); None: the MNIST test set
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -120,7 +121,7 @@ def parity(
     reference_path,
     candidate_paths,
     tolerance: Tolerance,
-    data_dir=None,
+    data: DataSelection | str | None = None,
     limit=None,
     threads=None,
     progress: Progress = SILENT,
@@ -129,7 +130,8 @@ def parity(
     reach: dict | None = None,
     **contract,
 ):
-    """Run the test set through the reference and each candidate; one Comparison per candidate.
+    """Run ``data`` (the MNIST test set by default, or a user's digits: ``edgemnist.datasets``) through the
+    reference and each candidate; one Comparison per candidate.
 
     ``backend`` runs the candidates (not the reference) with that runtime: ``parity(m, [m], t, backend="tflm")``
     compares TFLite Micro with LiteRT on the same file, held to ``TFLM_MAX_LSB`` unless ``tolerance`` says.
@@ -141,8 +143,8 @@ def parity(
 
     for path in (reference_path, *candidate_paths):  # a typo in a path is said before MNIST is looked for
         require_file(path, "model")
-    mnist = load_mnist(data_dir)
-    images, labels = mnist.x_test[:limit], mnist.y_test[:limit]
+    digits = scoring_digits(data, limit)
+    images, labels = digits.images, digits.labels
     # The contract describes the candidates: the reference is read as it describes itself, so that a foreign
     # candidate needing --input-scale 255 can be checked against a model of ours.
     reference_probs = predict_all(load(reference_path, threads=threads), images, progress, f"{reference_path}")
@@ -158,7 +160,7 @@ def parity(
             scale = candidate.contract.output_step
         label = f"{path} ({backend})" if backend else str(path)
         comparison = compare(probs, reference_probs, labels, tolerance, label, str(reference_path), scale)
-        comparison.target = where
+        comparison.target, comparison.data = where, digits.describe().to_dict()
         results.append(comparison)
     return results
 
@@ -213,4 +215,6 @@ def parity_text(comparisons, show: int = 10) -> str:
             lines.append(f"{c.candidate}: disagrees with the reference on test images {shown}")
         if c.failures:
             lines.append(f"{c.candidate} FAILED: {'; '.join(c.failures)}")
+    users = {c.data["source"]: c.data for c in comparisons if c.data and c.data["kind"] != "mnist"}
+    lines += [f"compared on {data['images']} images of {source} ({data['part']})" for source, data in users.items()]
     return "\n".join(lines)

@@ -219,12 +219,21 @@ def machine_line(report) -> str:
     )
 
 
+def data_lines(report) -> list[str]:
+    """Which digits the accuracy column scored, when they are not MNIST's test set."""
+    data = report.settings.get("data")
+    if not data or data["kind"] == "mnist":
+        return []
+    return [f"accuracy on {data['images']} images of {data['source']} ({data['part']}; {data['preprocessing']})"]
+
+
 def text_report(report) -> str:
     side_by_side = comparison(report)
     return "\n".join(
         [
             machine_line(report),
             *board_lines(report),
+            *data_lines(report),
             "",
             *([text_table(HEADERS, timed)] if (timed := rows_for(report)) else []),
             *error_lines(report),

@@ -18,7 +18,7 @@ import numpy as np
 from ..common.errors import EdgemnistError
 from ..common.files import require_file, write_npz
 from ..common.progress import SILENT, Progress
-from ..data import load_mnist
+from ..datasets import DataSelection, scoring_digits
 from ..targets import resolve
 from ..targets.base import Outcome, Target, TargetError
 from ..targets.machine import machine_info
@@ -150,7 +150,7 @@ def bench(
     *,
     on=(),
     reference=None,
-    data_dir=None,
+    data: DataSelection | str | None = None,
     limit: int | None = None,
     timeout: float = 300,
     progress: Progress = SILENT,
@@ -164,18 +164,19 @@ def bench(
     emulated CPUs ("qemu:cortex-a72", counted in instructions, not timed) or "here" (the default).
     Places of a labgrid lab ("labgrid:PLACE", "labgrid:TAG=VALUE") are reached through ``coordinator`` (default
     $LG_COORDINATOR), each waited for at most ``lab_timeout`` seconds while others hold it.
-    ``reference`` (a model file, run here) gives agreement and max |Δp|; ``limit``: the accuracy pass uses the
-    first ``limit`` test digits (all by default); ``timeout``: seconds before a worker is killed."""
+    ``reference`` (a model file, run here) gives agreement and max |Δp|; the accuracy pass scores ``data`` (the
+    MNIST test set by default, or a user's digits: ``edgemnist.datasets``), its first ``limit`` digits if given;
+    ``timeout``: seconds before a worker is killed."""
     if not models:
         raise EdgemnistError("no model to benchmark")
     check_models(models, job := job or BenchJob())
     reach = dict(remote_python=remote_python, ssh_options=ssh_options, coordinator=coordinator, lab_timeout=lab_timeout)
     targets = [resolve(spec, progress=progress, **reach) for spec in on or ("here",)]
-    mnist = load_mnist(data_dir)
+    scored = scoring_digits(data, limit)
     contract = {k: v for k, v in job.contract.items() if v is not None}
     with tempfile.TemporaryDirectory(prefix="edgemnist-bench-") as tmp:
         test_set = Path(tmp) / "test.npz"
-        digits, labels = mnist.x_test[:limit], mnist.y_test[:limit]
+        digits, labels = scored.images, scored.labels
         write_npz(test_set, x=digits, y=labels)  # the same bytes every run: a board's cache keeps it
         job = dataclasses.replace(job, test_set=str(test_set), contract=contract, reference_probabilities=None)
         if reference:
@@ -190,6 +191,7 @@ def bench(
         "warmup": job.warmup,
         "timeout_s": timeout,
         "digits": len(labels),
+        "data": scored.describe().to_dict(),
     }
     if on:
         settings.update(on=list(on), targets={target.name: target.settings() for target in targets})

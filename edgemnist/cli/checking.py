@@ -13,6 +13,7 @@ from .options import (
     contract_kwargs,
     contract_options,
     data_option,
+    data_options,
     emit_result,
     json_options,
     lab_options,
@@ -70,7 +71,7 @@ def predict(paths, top_k, as_json, json_path, threads, backend, input_scale, nor
 @lab_options
 @contract_options
 @quiet_option
-@data_option
+@data_options
 @click.pass_context
 def evaluate(
     ctx,
@@ -86,9 +87,9 @@ def evaluate(
     input_scale,
     normalize,
     quiet,
-    data_dir,
+    data,
 ):
-    """Score MODEL (.keras, .tflite or .onnx) on the MNIST test set.
+    """Score MODEL (.keras, .tflite or .onnx) on the MNIST test set, or on your own digits (--data DIR/0 … DIR/9).
 
     With --on, MODEL runs on that target (an emulated CPU needs `edgemnist emulate setup aarch64` once for
     the Arm ones); the JSON's 'target' records its architecture, CPU model, Python and runtime versions.
@@ -97,12 +98,13 @@ def evaluate(
     Examples:
       edgemnist evaluate models/seed.keras --json
       edgemnist evaluate edgemnist/pretrained/mcu_int8.tflite --on qemu:cortex-a72 --json
+      edgemnist evaluate edgemnist/pretrained/mcu_int8.tflite --data my-digits --split test
     """
     from ..evaluate import evaluate_model, evaluation_text
 
     result = evaluate_model(
         model,
-        data_dir,
+        data,
         limit,
         threads,
         progress=progress_for(quiet),
@@ -148,7 +150,7 @@ def evaluate(
 @lab_options
 @contract_options
 @quiet_option
-@data_option
+@data_options
 @click.pass_context
 def parity(
     ctx,
@@ -169,9 +171,9 @@ def parity(
     input_scale,
     normalize,
     quiet,
-    data_dir,
+    data,
 ):
-    """Check that each CANDIDATE answers like REFERENCE on the MNIST test set.
+    """Check that each CANDIDATE answers like REFERENCE on the MNIST test set (or on --data, your own digits).
 
     Exit 0 when every candidate passes, 1 when any fails, 2 on bad input. Made for CI.
     --backend runs the candidates (not the reference) with that runtime; --on runs them on that target and
@@ -192,7 +194,7 @@ def parity(
         reference,
         candidates,
         tolerance,
-        data_dir,
+        data,
         limit,
         threads,
         progress=progress_for(quiet),

@@ -8,7 +8,7 @@ from .group import cli
 from .options import (
     TEST_IMAGES,
     calibration_option,
-    data_option,
+    data_options,
     emit_result,
     json_options,
     limit_option,
@@ -44,8 +44,8 @@ from .options import (
 @json_options
 @threads_option()
 @quiet_option
-@data_option
-def robustness(models, severity, limit, seed, out, cache, as_json, json_path, threads, quiet, data_dir):
+@data_options
+def robustness(models, severity, limit, seed, out, cache, as_json, json_path, threads, quiet, data):
     """Accuracy of each MODEL under the 15 MNIST-C corruptions, and each int8 model against its float32 model.
 
     An int8 model is compared with the float32 model of the same architecture given beside it (the same
@@ -64,7 +64,7 @@ def robustness(models, severity, limit, seed, out, cache, as_json, json_path, th
         severity,
         limit,
         seed,
-        data_dir=data_dir,
+        data=data,
         cache=cache or default_cache(),
         threads=threads,
         progress=progress_for(quiet),
@@ -95,8 +95,8 @@ def robustness(models, severity, limit, seed, out, cache, as_json, json_path, th
 @json_options
 @threads_option()
 @quiet_option
-@data_option
-def explain(reference, candidate, out, limit, debug_images, calibration, as_json, json_path, threads, quiet, data_dir):
+@data_options
+def explain(reference, candidate, out, limit, debug_images, calibration, as_json, json_path, threads, quiet, data):
     """Why CANDIDATE (e.g. an int8 export) answers differently from REFERENCE.
 
     Per-layer quantization error in execution order (SQNR, RMSE in quantization steps, scale) naming the first
@@ -112,6 +112,6 @@ def explain(reference, candidate, out, limit, debug_images, calibration, as_json
     from ..explain.runner import explain as run_explain
 
     explanation = run_explain(
-        reference, candidate, out, data_dir, limit, debug_images, calibration, threads, progress_for(quiet)
+        reference, candidate, out, data, limit, debug_images, calibration, threads, progress_for(quiet)
     )
     emit_result(explanation, as_json, json_path, explain_text)

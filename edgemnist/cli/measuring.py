@@ -10,7 +10,7 @@ from .options import (
     backend_option,
     contract_kwargs,
     contract_options,
-    data_option,
+    data_options,
     emit_result,
     json_options,
     lab_options,
@@ -85,7 +85,7 @@ from .options import (
 @limit_option
 @contract_options
 @quiet_option
-@data_option
+@data_options
 def bench(
     models,
     batches,
@@ -109,7 +109,7 @@ def bench(
     input_scale,
     normalize,
     quiet,
-    data_dir,
+    data,
 ):
     """Measure latency, memory, accuracy and size of each MODEL, each in its own process.
 
@@ -149,7 +149,7 @@ def bench(
         job,
         on=targets,
         reference=reference,
-        data_dir=data_dir,
+        data=data,
         limit=limit,
         timeout=timeout,
         progress=progress_for(quiet),

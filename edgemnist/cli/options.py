@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import sys
@@ -12,6 +13,7 @@ import click
 
 from ..common.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EdgemnistError, first_line
 from ..common.progress import TerminalProgress
+from ..datasets import PARTS
 
 GLOBAL_FLAGS = ("--verbose",)
 MAX_BATCH = 10_000  # the whole MNIST test set
@@ -69,15 +71,62 @@ class CleanErrors(click.Group):
         ctx.exit(code)
 
 
+MNIST_HELP = "Default: $EDGEMNIST_DATA, then ~/.keras/datasets/mnist.npz, then Keras' download."
+
+
 def data_option(func):
+    """MNIST only: what ``train`` and ``pipeline`` learn from."""
     return click.option(
         "--data",
         "data_dir",
         metavar="DIR",
         envvar="EDGEMNIST_DATA",
-        help="Folder with the four MNIST IDX files (gzipped or not) or mnist.npz. Default: $EDGEMNIST_DATA, "
-        "then ~/.keras/datasets/mnist.npz, then Keras' download.",
+        help=f"Folder with the four MNIST IDX files (gzipped or not) or mnist.npz. {MNIST_HELP}",
     )(func)
+
+
+def data_options(func=None, *, part: bool = True):
+    """``--data``, ``--split-ratio``, ``--split-seed`` (and ``--split`` when the command scores one part) given
+    to the command as one ``data`` (a ``DataSelection``): MNIST or the user's own digits."""
+    if func is None:
+        return functools.partial(data_options, part=part)
+
+    @functools.wraps(func)
+    def with_selection(*args, data_dir, split_ratio, split_seed, split=None, **kwargs):
+        from ..datasets import DataSelection, Split
+
+        return func(*args, data=DataSelection(data_dir, split, Split.parse(split_ratio, split_seed)), **kwargs)
+
+    decorated = with_selection
+    if part:
+        decorated = click.option(
+            "--split",
+            type=click.Choice(PARTS),
+            help="Which part of --data to score: MNIST's train or test set (default test); a part of your own "
+            "digits, dealt by --split-ratio (default all of them).",
+        )(decorated)
+    decorated = click.option(
+        "--split-seed",
+        type=int,
+        default=0,
+        show_default=True,
+        help="Seed dealing your own digits into train, val and test (each digit class on its own).",
+    )(decorated)
+    decorated = click.option(
+        "--split-ratio",
+        default="70:15:15",
+        show_default=True,
+        metavar="TRAIN:VAL:TEST",
+        help="Shares of your own digits in the train, val and test parts (MNIST keeps its official sets).",
+    )(decorated)
+    return click.option(
+        "--data",
+        "data_dir",
+        metavar="PATH",
+        envvar="EDGEMNIST_DATA",
+        help="MNIST (a folder of its IDX files, or mnist.npz), or your own digits: a folder of images in DIR/0 … "
+        f"DIR/9, or an .npz with x (images) and y (labels). {MNIST_HELP}",
+    )(decorated)
 
 
 def quiet_option(func):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..common.files import require_file
 from ..common.progress import SILENT, Progress
-from ..data import load_mnist
+from ..datasets import DataSelection, DigitSet, scoring_digits, training_digits
 from . import Explanation, LayerAnalysis, find_suspect, reason_for
 
 FORMAT_OF_BACKEND = {"keras": "keras", "litert": "tflite", "onnxruntime": "onnx"}
@@ -22,16 +22,24 @@ def kind(path) -> str:
 
 
 def layer_analysis(
-    reference, candidate, quantization: str, mnist, debug_images: int, calibration: int, progress: Progress
+    reference,
+    candidate,
+    quantization: str,
+    scored: DigitSet,
+    training: DigitSet,
+    debug_images: int,
+    calibration: int,
+    progress: Progress,
 ) -> tuple[LayerAnalysis | None, str | None]:
-    """Per-layer errors where the runtimes can match the two models' layers; otherwise why not."""
+    """Per-layer errors where the runtimes can match the two models' layers; otherwise why not. The layers are
+    measured on the first ``debug_images`` scored digits, calibrated on ``training``'s."""
     from ..export.calibration import representative_images
 
     pair = (kind(reference), kind(candidate))
-    digits = mnist.x_test[:debug_images]
+    digits = scored.images[:debug_images]
     if quantization != "int8":
         return None, f"the candidate is {quantization}, not int8: per-layer quantization error does not apply"
-    calibration_digits = representative_images(mnist.x_train, mnist.y_train, calibration)
+    calibration_digits = representative_images(training.images, training.labels, calibration)
     if pair == ("keras", "tflite"):
         from .tflite import tflite_layers
 
@@ -50,7 +58,7 @@ def explain(
     reference,
     candidate,
     out=None,
-    data_dir=None,
+    data: DataSelection | str | None = None,
     limit=None,
     debug_images: int = DEBUG_IMAGES,
     calibration: int | None = None,
@@ -65,18 +73,20 @@ def explain(
 
     require_file(reference, "reference model")
     require_file(candidate, "candidate model")
-    mnist = load_mnist(data_dir)
-    digits, labels = mnist.x_test[:limit], mnist.y_test[:limit]
+    scored = scoring_digits(data, limit)
+    digits, labels = scored.images, scored.labels
     reference_probs = predict_all(load(reference, threads=threads), digits, progress, f"{Path(reference).name}")
     candidate_model = load(candidate, threads=threads)
     candidate_probs = predict_all(candidate_model, digits, progress, f"{Path(candidate).name}")
     comparison = compare(candidate_probs, reference_probs, labels, Tolerance(), str(candidate), str(reference))
+    comparison.data = scored.describe().to_dict()
     outputs = analyse_outputs(reference_probs, candidate_probs, labels)
     layers, note = layer_analysis(
         reference,
         candidate,
         candidate_model.quantization,
-        mnist,
+        scored,
+        training_digits(data),
         debug_images,
         calibration or DEFAULT_CALIBRATION,
         progress,

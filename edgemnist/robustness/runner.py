@@ -17,7 +17,7 @@ import numpy as np
 
 from ..common.files import cache_dir, ensure_dir, write_bytes
 from ..common.progress import SILENT, Progress
-from ..data import load_mnist
+from ..datasets import DataSelection, scoring_digits
 from .corruptions import CORRUPTIONS, VERSION
 
 CLEAN = "clean"
@@ -62,6 +62,7 @@ class RobustnessReport:
     severities: dict  # corruption → severity used (0: the corruption has none)
     models: list
     differences: list = field(default_factory=list)
+    data: dict | None = None  # the clean digits corrupted (a DataRef); None: the MNIST test set
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -116,7 +117,7 @@ def robustness(
     limit: int | None = None,
     seed: int = 0,
     corruptions=None,
-    data_dir=None,
+    data: DataSelection | str | None = None,
     cache: Path | None = None,
     threads=None,
     progress: Progress = SILENT,
@@ -125,8 +126,8 @@ def robustness(
     from ..predict.base import predict_all
 
     predictors = [load(path, threads=threads) for path in model_paths]  # a bad file fails before the corrupting
-    mnist = load_mnist(data_dir)
-    digits, labels = mnist.x_test[:limit], mnist.y_test[:limit]
+    scored = scoring_digits(data, limit)
+    digits, labels = scored.images, scored.labels
     names = [CORRUPTIONS.get(name).name for name in corruptions or CORRUPTIONS.names()]
     cache = ensure_dir(cache) if cache else None
     sets = {CLEAN: digits}
@@ -149,7 +150,14 @@ def robustness(
             )
         )
     severities = {name: CORRUPTIONS.get(name).severity(severity) for name in names}
-    return RobustnessReport(int(len(labels)), seed, severities, models, differences(models, correct, list(sets)))
+    return RobustnessReport(
+        int(len(labels)),
+        seed,
+        severities,
+        models,
+        differences(models, correct, list(sets)),
+        scored.describe().to_dict(),
+    )
 
 
 def differences(models: list[ModelRobustness], correct: dict, names: list[str]) -> list[Difference]:

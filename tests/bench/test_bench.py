@@ -22,7 +22,7 @@ FAST = BenchJob(batches=[1, 8], runs=20, warmup=2)
 @pytest.fixture(scope="module")
 def report(artifact_paths, trained, data_dir):
     models = [artifact_paths["seed_int8.tflite"], artifact_paths["seed_float32.onnx"]]
-    return bench(models, replace(FAST, cores=[0]), reference=trained.model_path, data_dir=data_dir)
+    return bench(models, replace(FAST, cores=[0]), reference=trained.model_path, data=data_dir)
 
 
 def test_each_row_has_latency_memory_accuracy_and_agreement(report, mnist):
@@ -82,7 +82,7 @@ def hanging_model(tmp_path):
 
 
 def test_a_hanging_model_times_out_and_the_others_go_on(hanging_model, artifact_paths, data_dir):
-    report = bench([hanging_model, artifact_paths["seed_int8.tflite"]], FAST, timeout=5, data_dir=data_dir)
+    report = bench([hanging_model, artifact_paths["seed_int8.tflite"]], FAST, timeout=5, data=data_dir)
     assert report.rows[0].error == "timed out after 5 s"
     assert report.rows[1].error is None and report.rows[1].accuracy > 0.9
 
@@ -98,7 +98,7 @@ def test_a_crashing_worker_is_reported_and_the_others_go_on(hanging_model, artif
             time.sleep(0.1)
 
     threading.Thread(target=crash_the_worker, daemon=True).start()
-    report = bench([hanging_model, artifact_paths["seed_int8.tflite"]], FAST, timeout=60, data_dir=data_dir)
+    report = bench([hanging_model, artifact_paths["seed_int8.tflite"]], FAST, timeout=60, data=data_dir)
     assert report.rows[0].error == "worker crashed (SIGSEGV)"
     assert report.rows[1].error is None
 
@@ -106,7 +106,7 @@ def test_a_crashing_worker_is_reported_and_the_others_go_on(hanging_model, artif
 def test_a_broken_model_is_reported_on_its_row(tmp_path, artifact_paths, data_dir):
     broken = tmp_path / "broken.tflite"
     broken.write_bytes(b"\x00\x00\x00\x00TFL3" + b"\x00" * 64)
-    report = bench([broken, artifact_paths["seed_float32.onnx"]], FAST, data_dir=data_dir)
+    report = bench([broken, artifact_paths["seed_float32.onnx"]], FAST, data=data_dir)
     assert "not a valid TFLite model" in report.rows[0].error and report.rows[1].error is None
 
 
@@ -130,7 +130,7 @@ def test_a_missing_runtime_is_reported_on_its_row(tmp_path, artifact_paths, data
         "sys.meta_path.insert(0, Block())\n"
     )
     monkeypatch.setenv("PYTHONPATH", str(tmp_path))
-    report = bench([artifact_paths["seed_float32.onnx"], artifact_paths["seed_int8.tflite"]], FAST, data_dir=data_dir)
+    report = bench([artifact_paths["seed_float32.onnx"], artifact_paths["seed_int8.tflite"]], FAST, data=data_dir)
     assert report.rows[0].error == "onnxruntime is not installed; install it with: pip install 'edgemnist[onnx]'"
     assert report.rows[1].error is None
 
@@ -166,7 +166,7 @@ def test_contract_flags_reach_the_worker(tmp_path, data_dir):
     from model_builders import build_onnx
 
     model = build_onnx(tmp_path / "foreign.onnx")
-    report = bench([model], replace(FAST, contract={"input_scale": 255.0, "normalize": (0.5, 2.0)}), data_dir=data_dir)
+    report = bench([model], replace(FAST, contract={"input_scale": 255.0, "normalize": (0.5, 2.0)}), data=data_dir)
     contract = report.rows[0].contract
     assert (contract["input_scale"], contract["mean"], contract["std"], contract["output"]) == (
         255.0,

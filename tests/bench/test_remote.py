@@ -138,7 +138,7 @@ def test_a_second_run_reuses_the_copied_files(fleet, sshd, board_python, data_di
         on=[sshd.target],
         remote_python=str(board_python),
         ssh_options=sshd.ssh_options(),
-        data_dir=data_dir,
+        data=data_dir,
         progress=progress,
     )
     assert report.rows[0].error is None
@@ -180,7 +180,7 @@ def test_a_refused_key_is_an_error_row(sshd, board_python, data_dir):
         on=[sshd.target],
         remote_python=str(board_python),
         ssh_options=sshd.ssh_options("stranger_key"),
-        data_dir=data_dir,
+        data=data_dir,
     )
     for row in report.rows:
         assert row.error.startswith("authentication refused: ") and "Permission denied (publickey)" in row.error
@@ -193,7 +193,7 @@ def test_a_missing_runtime_on_the_board_says_what_to_install(sshd, board_python,
         on=[sshd.target],
         remote_python=str(board_python),
         ssh_options=sshd.ssh_options(),
-        data_dir=data_dir,
+        data=data_dir,
     )
     missing, present = report.rows
     assert missing.error == "onnxruntime is not installed; install it with: pip install 'edgemnist[onnx]'"
@@ -207,7 +207,7 @@ def test_a_python_without_edgemnist_says_what_to_install(sshd, bare_python, data
         on=[sshd.target],
         remote_python=str(bare_python),
         ssh_options=sshd.ssh_options(),
-        data_dir=data_dir,
+        data=data_dir,
     )
     assert report.rows[0].error == (
         f"edgemnist is not installed for {bare_python} on the board: "
@@ -225,7 +225,7 @@ def test_another_edgemnist_version_on_the_board_is_refused(sshd, board_python, d
         on=[sshd.target],
         remote_python=f"PYTHONPATH={tmp_path} {board_python}",
         ssh_options=sshd.ssh_options(),
-        data_dir=data_dir,
+        data=data_dir,
     )
     assert report.rows[0].error.startswith(
         f"version mismatch: edgemnist 0.0.1 on the board, {__version__} here; on the board run"
@@ -258,7 +258,7 @@ def faulty_board(fault, sshd, board_python, data_dir, folder):
         remote_python=python,
         ssh_options=sshd.ssh_options(),
         timeout=10,
-        data_dir=data_dir,
+        data=data_dir,
     )
 
 
@@ -348,7 +348,7 @@ def test_a_missing_python_on_the_board_is_named(sshd, data_dir):
         on=[sshd.target],
         remote_python="/nowhere/python3",
         ssh_options=sshd.ssh_options(),
-        data_dir=data_dir,
+        data=data_dir,
     )
     assert report.rows[0].error.startswith("/nowhere/python3 not found on the board: ")
 

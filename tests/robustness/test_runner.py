@@ -12,7 +12,7 @@ def test_translating_by_5_pixels_costs_the_seed_model_accuracy(artifact_paths, m
         severity=5,
         limit=1000,
         corruptions=["translate"],
-        data_dir=data_dir,
+        data=data_dir,
         cache=tmp_path,
     )
     accuracy = report.models[0].accuracy

@@ -196,7 +196,7 @@ def test_a_place_held_past_the_lab_timeout_exits_1_naming_the_holder(
 def test_a_run_waits_for_a_held_place_and_starts_once_it_is_released(lab, sshd, board_python, held_by_alice, data_dir):
     held_by_alice("pi-1")
     progress, done = Recorded(), {}
-    options = dict(remote_python=str(board_python), ssh_options=sshd.ssh_options(), data_dir=data_dir, limit=LIMIT)
+    options = dict(remote_python=str(board_python), ssh_options=sshd.ssh_options(), data=data_dir, limit=LIMIT)
     run = threading.Thread(
         target=lambda: done.update(
             report=bench(
@@ -301,14 +301,14 @@ def test_bench_on_a_place_measures_its_board_and_records_the_place(lab, sshd, bo
 
 def test_tags_pick_a_free_place_whose_tags_match(lab, sshd, board_python, held_by_alice, data_dir):
     held_by_alice("pi-1")
-    options = dict(remote_python=str(board_python), ssh_options=sshd.ssh_options(), data_dir=data_dir, limit=LIMIT)
+    options = dict(remote_python=str(board_python), ssh_options=sshd.ssh_options(), data=data_dir, limit=LIMIT)
     report = bench([EDGE], FAST, on=["labgrid:board=pi4"], coordinator=lab.address, lab_timeout=5, **options)
     assert report.rows[0].error is None and report.rows[0].lab["place"] == "pi-2"
 
 
 def test_evaluate_and_parity_run_on_a_place_picked_by_its_tags(lab, sshd, board_python, mnist, data_dir):
     reach = {"coordinator": lab.address, "remote_python": str(board_python), "ssh_options": sshd.ssh_options()}
-    on = {"on": "labgrid:room=a", "reach": reach, "data_dir": data_dir, "limit": 300}
+    on = {"on": "labgrid:room=a", "reach": reach, "data": data_dir, "limit": 300}
     evaluation = evaluate_model(EDGE, **on)
     expected = float(np.mean(edgemnist.load(EDGE).predict(mnist.x_test[:300]) == mnist.y_test[:300]))
     assert evaluation.accuracy == pytest.approx(expected) and evaluation.target["lab"]["place"] == "pi-1"
@@ -321,7 +321,7 @@ def test_evaluate_and_parity_run_on_a_place_picked_by_its_tags(lab, sshd, board_
 
 def test_a_worker_timeout_is_its_rows_error_and_the_place_is_released(lab, sshd, board_python, data_dir):
     endless = BenchJob(batches=[1], runs=1_000_000, warmup=0)
-    options = dict(remote_python=str(board_python), ssh_options=sshd.ssh_options(), data_dir=data_dir, limit=LIMIT)
+    options = dict(remote_python=str(board_python), ssh_options=sshd.ssh_options(), data=data_dir, limit=LIMIT)
     report = bench([EDGE], endless, on=["labgrid:pi-1"], coordinator=lab.address, timeout=1, **options)
     assert report.rows[0].error == "timed out after 1 s"
     assert lab.holders()["pi-1"] == "None"
@@ -333,7 +333,7 @@ def test_an_exporter_stopped_mid_run_is_that_rows_error_and_the_place_is_release
     lab.add_place("pi-3", "ex2/pi-3/*")
     done = {}
     options = dict(
-        remote_python=watched("fleet", hold=2), ssh_options=sshd.ssh_options(), data_dir=data_dir, limit=LIMIT
+        remote_python=watched("fleet", hold=2), ssh_options=sshd.ssh_options(), data=data_dir, limit=LIMIT
     )
     fleet = ["labgrid:pi-3", "labgrid:pi-1"]
     run = threading.Thread(
