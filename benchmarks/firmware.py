@@ -6,6 +6,9 @@ differ from the tflite-micro interpreter's.
 
     python -m benchmarks --only firmware
 
+Per layer, ``mcu`` on the Cortex-M4: a run whose entry point calls one layer's kernel twice minus the run that
+calls it once (exact: the second call repeats the same work on the same bytes).
+
 Milliseconds are an estimate from the instruction count at a stated clock, assuming one instruction per cycle;
 nothing here is timed. ``seed`` does not fit the emulated boards' 512 KiB of flash: its library is measured
 as built for the Cortex-M4 (an object file's sections) and set against common flash sizes.
@@ -13,6 +16,7 @@ as built for the Cortex-M4 (an object file's sections) and set against common fl
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import tempfile
 from pathlib import Path
@@ -89,6 +93,59 @@ def row(model: str, cpu: str, kernels: str, digits: np.ndarray, macs: int) -> li
     ]
 
 
+def layer_macs(op) -> int:
+    """Multiply-accumulates of a convolution (fused or not) or fully connected layer; 0 for the others."""
+    weighted = getattr(op, "conv", op)
+    if not hasattr(weighted, "weights"):
+        return 0
+    positions = weighted.result.size // weighted.result.shape[-1]
+    return int(weighted.weights.values.size * positions)
+
+
+def with_layer_twice(compiled, op):
+    """The library whose entry point calls ``op``'s kernel twice in a row."""
+    source = compiled.files[f"{compiled.name}.c"]
+    call = next(line for line in source.splitlines() if line.strip().startswith(f"{op.kernel}(&{op.name},"))
+    files = {**compiled.files, f"{compiled.name}.c": source.replace(call, f"{call}\n{call}")}
+    return dataclasses.replace(compiled, files=files)
+
+
+def layer_instructions(model: str, cpu: str, kernels: str) -> dict[str, int]:
+    """Instructions of one call of each layer's kernel."""
+    path = model_path(model)
+    compiled = compile_model(path)
+    board = BOARDS[cpu]
+    once, _ = counted_run(build_firmware(path, compiled, board, kernels), 1, QEMU_TIMEOUT_S)
+    return {
+        op.name: counted_run(build_firmware(path, with_layer_twice(compiled, op), board, kernels), 1, QEMU_TIMEOUT_S)[0]
+        - once
+        for op in compiled.ops
+        if op.kernel
+    }
+
+
+def per_mac(instructions: int, macs: int) -> str:
+    return f"{instructions / macs:.2f}" if macs else ""
+
+
+def layer_table(model: str, cpu: str) -> list[str]:
+    compiled = compile_model(model_path(model))
+    counts = {kernels: layer_instructions(model, cpu, kernels) for kernels in KERNEL_SETS}
+    headers = ["layer", "op", "MACs"] + [f"{k} {what}" for k in KERNEL_SETS for what in ("instructions", "/ MAC")]
+    rows = []
+    for op in (op for op in compiled.ops if op.kernel):
+        macs = layer_macs(op)
+        cells = [[f"{counts[k][op.name]:,}", per_mac(counts[k][op.name], macs)] for k in KERNEL_SETS]
+        rows.append([op.name, op.kind, f"{macs:,}" if macs else "", *(c for pair in cells for c in pair)])
+    return [
+        f"Per layer, `{model}` on the {cpu}: instructions of one call of each layer's kernel (a run calling it "
+        "twice minus a run calling it once). The first convolution has one input channel: nine MACs per output "
+        "value, so its gathering and requantization weigh more than elsewhere.",
+        "",
+        markdown_table(headers, rows),
+    ]
+
+
 def library_flash(model: str) -> int:
     """The compiled library's code and constants for the Cortex-M4 (text + data of its object files)."""
     compiled = compile_model(model_path(model))
@@ -128,9 +185,12 @@ def body() -> list[str]:
         "## Cortex-M firmware",
         "",
         "The shipped int8 models compiled to C by `edgemnist compile` and built with Debian's arm-none-eabi-gcc "
-        "(`-O2`) for QEMU's `mps2-an386` (Cortex-M4), `mps2-an500` (M7) and `mps3-an547` (M55). *kernels*: "
-        "`portable` is plain C99; `dsp` computes the convolution and fully connected dot products with the DSP "
-        "extension's `SXTB16`/`SMLAD` through GCC's `<arm_acle.h>` (the default on the M4 and M7). *flash*: text "
+        "(`-O2`) for QEMU's `mps2-an386` (Cortex-M4), `mps2-an500` (M7) and `mps3-an547` (M55). Both kernel sets "
+        "compute a convolution eight output positions at a time, their patches widened to 16 bits once into "
+        "planned scratch memory, with int8 weights and the input zero point folded into the bias. *kernels*: "
+        "`portable` is plain C99 (two channels at a time); `dsp` takes the dot products with the DSP extension's "
+        "`SXTB16`/`SMLAD`/`LDRD` (eight accumulators, each filter word widened once for the eight positions) and "
+        "requantizes with one `SMMLAR` (the default on the M4 and M7). *flash*: text "
         "+ rodata + data of the whole ELF (harness and self-test included); *RAM*: data + bss + the stack's "
         "measured peak. *Instructions / inference*: guest instructions counted by a QEMU plugin, a run with two "
         "inferences minus a run with one (exact, identical across runs); *per MAC* divides by the model's MACs "
@@ -140,6 +200,8 @@ def body() -> list[str]:
         "scores are not all identical to the tflite-micro interpreter's.",
         "",
         markdown_table(HEADERS, rows),
+        "",
+        *layer_table("mcu", "cortex-m4"),
         "",
         fit_line("seed"),
         "",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .ops import Op
-from .plan import MemoryPlan
+from .plan import Buffer, MemoryPlan
 
 KERNEL_HEADER = "portable.h"
 VALUES_PER_LINE = {"int8_t": 16, "int32_t": 8}
@@ -66,29 +66,30 @@ int {name}_run(const uint8_t pixels[{input_size}], int8_t scores[{output_size}])
 """
 
 
-def buffer_name(op_or_input: str) -> str:
-    return f"{op_or_input}_out" if op_or_input != "input" else "input"
+def buffer_name(buffer: Buffer) -> str:
+    """The C pointer to a buffer: ``input``, ``<layer>_out`` for a layer's result, ``<layer>_scratch``."""
+    return buffer.name if buffer.tensor is None or buffer.name == "input" else f"{buffer.name}_out"
 
 
 def source_file(name: str, ops: list[Op], plan: MemoryPlan, input_table: np.ndarray, output_index: int) -> str:
     """The model's C source: constants, arena and the entry point."""
     upper = name.upper()
     arena = f"{upper}_RAM_BYTES"
-    by_tensor = {b.tensor: buffer_name(b.name) for b in plan.buffers}
+    by_tensor = {b.tensor: buffer_name(b) for b in plan.buffers if b.tensor is not None}
 
     def pointer(tensor) -> str:
         if tensor.index == output_index:
             return "scores"
         return by_tensor[plan.views.get(tensor.index, tensor.index)]
 
+    def arguments(op: Op) -> str:
+        scratch = [f"{op.name}_scratch"] if op.scratch_bytes() else []
+        return ", ".join([f"&{op.name}", *(pointer(t) for t in op.sources), pointer(op.result), *scratch])
+
     pointers = [
-        f"    int8_t *const {buffer_name(b.name)} = arena.bytes + {b.offset}; /* {b.size} B */" for b in plan.buffers
+        f"    int8_t *const {buffer_name(b)} = arena.bytes + {b.offset}; /* {b.size} B */" for b in plan.buffers
     ]
-    calls = [
-        f"    {op.kernel}(&{op.name}, {', '.join(pointer(t) for t in op.sources)}, {pointer(op.result)});"
-        for op in ops
-        if op.kernel
-    ]
+    calls = [f"    {op.kernel}({arguments(op)});" for op in ops if op.kernel]
     return "\n".join(
         [
             f'#include "{name}.h"',

@@ -30,6 +30,9 @@ class ConvMaxPool(Op):
     def fields(self) -> dict:
         return {"conv": self.conv.fields(), "pool": self.pool.fields()}
 
+    def scratch_bytes(self) -> int:
+        return self.conv.scratch_bytes()
+
     def describe(self) -> str:
         return f"{self.conv.describe()}, max-pooled ({self.pool.name}) to {shape_text(self.result)}"
 

@@ -18,6 +18,9 @@ from .graph import RawOp, Tensor
 from .quantization import activation_range, quantize_multiplier, softmax_exp_table
 
 SUB_HEADROOM_BITS = 20  # both operands of an int8 SUB are rescaled with 20 bits of headroom
+# A convolution's scratch (portable.c, scratch_parts): per group of four filter values, eight positions'
+# patches widened to 16 bits (64 B) and one gathered row (4 B)
+CONV_SCRATCH_BYTES_PER_GROUP = 68
 
 
 class Unsupported(EdgemnistError):
@@ -53,6 +56,10 @@ class Op:
     def fields(self) -> dict:
         """The kernel's parameter struct: a value, or a string naming one of ``arrays()`` by suffix."""
         return {}
+
+    def scratch_bytes(self) -> int:
+        """Working memory its kernel needs during the call, planned in the arena (0: none, no argument)."""
+        return 0
 
     def describe(self) -> str:
         return f"{shape_text(self.sources[0])} -> {shape_text(self.result)}"
@@ -124,9 +131,9 @@ def folded_bias(op: Op, weights: Tensor, bias: Tensor | None) -> np.ndarray:
     return (raw_bias - op.sources[0].zero_point * sums).astype(np.int32)
 
 
-def weighted_arrays(op: Op, weights: Tensor, bias: np.ndarray, multiplier, shift) -> list[CArray]:
+def weighted_arrays(weights: np.ndarray, meaning: str, bias: np.ndarray, multiplier, shift) -> list[CArray]:
     return [
-        CArray("weights", "int8_t", weights.values, f"{'x'.join(map(str, weights.shape))} int8 weights"),
+        CArray("weights", "int8_t", weights, meaning),
         CArray("bias", "int32_t", bias, "bias with the input zero point folded in"),
         CArray("multiplier", "int32_t", multiplier, "requantization: input*weight/output scale, Q31 ..."),
         CArray("shift", "int32_t", shift, "... times 2^shift"),
@@ -160,8 +167,28 @@ class Conv2D(Op):
         self.bias = folded_bias(self, self.weights, bias)
         self.multiplier, self.shift = per_channel_requantization(self, self.weights, out_c)
 
+    @property
+    def filter_groups(self) -> int:
+        """Each filter's values in groups of four, as the kernels read them (zeros after the last value)."""
+        return -(-int(np.prod(self.weights.shape[1:])) // 4)
+
+    def padded_filters(self) -> np.ndarray:
+        """The filters as the kernels read them: each padded with zeros to whole groups of four values, an
+        odd last one beside a filter of zeros, then two by two interleaved group by group (portable.c,
+        filter_of)."""
+        rows = self.weights.values.reshape(self.weights.shape[0], -1)
+        channels = rows.shape[0] + rows.shape[0] % 2
+        padded = np.pad(rows, ((0, channels - rows.shape[0]), (0, 4 * self.filter_groups - rows.shape[1])))
+        return padded.reshape(channels // 2, 2, self.filter_groups, 4).transpose(0, 2, 1, 3)
+
+    def scratch_bytes(self) -> int:
+        return CONV_SCRATCH_BYTES_PER_GROUP * self.filter_groups
+
     def arrays(self) -> list[CArray]:
-        return weighted_arrays(self, self.weights, self.bias, self.multiplier, self.shift)
+        shape = "x".join(map(str, self.weights.shape))
+        meaning = f"{shape} int8 weights, padded to {4 * self.filter_groups} values, pairs interleaved by 4"
+        addend = CArray("addend", "int32_t", self.small_sum_addends(), "... rounding and output zero point, or 0")
+        return [*weighted_arrays(self.padded_filters(), meaning, self.bias, self.multiplier, self.shift), addend]
 
     def fields(self) -> dict:
         o = self.raw.options
@@ -172,8 +199,18 @@ class Conv2D(Op):
             dilation_h=o.dilationHFactor, dilation_w=o.dilationWFactor, pad_top=self.pad_top,
             pad_left=self.pad_left, pad_value=self.sources[0].zero_point,
             output_zero_point=self.result.zero_point, act_min=self.act_min, act_max=self.act_max,
-            weights="weights", bias="bias", multiplier="multiplier", shift="shift",
+            weights="weights", bias="bias", multiplier="multiplier", shift="shift", addend="addend",
         )  # fmt: skip
+
+    def small_sum_addends(self) -> np.ndarray:
+        """Per channel, 2^(r-1) + output_zero_point * 2^r for r = -shift where the kernel's one-multiply
+        requantization is exact (every sum within +-2^30, 1 <= r <= 23; portable.c, small_sum_value), else 0."""
+        weights = np.abs(self.weights.values.reshape(self.weights.shape[0], -1).astype(np.int64))
+        small = np.abs(self.bias.astype(np.int64)) + 128 * weights.sum(axis=1) < 2**30
+        right = -self.shift.astype(np.int64)
+        usable = small & (right >= 1) & (right <= 23)
+        addends = (1 << np.clip(right - 1, 0, 22)) + self.result.zero_point * (1 << np.clip(right, 0, 23))
+        return np.where(usable, addends, 0).astype(np.int32)
 
     def describe(self) -> str:
         return f"{super().describe()}, {self.filter_h}x{self.filter_w} filters, clamp [{self.act_min}, {self.act_max}]"
@@ -287,7 +324,8 @@ class FullyConnected(Op):
         self.multiplier, self.shift = per_channel_requantization(self, self.weights, self.weights.shape[0])
 
     def arrays(self) -> list[CArray]:
-        return weighted_arrays(self, self.weights, self.bias, self.multiplier, self.shift)
+        meaning = f"{'x'.join(map(str, self.weights.shape))} int8 weights"
+        return weighted_arrays(self.weights.values, meaning, self.bias, self.multiplier, self.shift)
 
     def fields(self) -> dict:
         return dict(

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 
 import flatbuffers
+import numpy as np
 import pytest
 from conftest import run_cli
 
 from edgemnist.common.errors import EdgemnistError
 from edgemnist.mcu import compile_model
+from edgemnist.mcu.host import HostModel
 from edgemnist.pretrained import pretrained_dir
 from edgemnist.tflite_graph import tflite_schema
+
+from .reference import differing_digits, tflm_scores
 
 STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
 TFLM_ARENA_MCU = 16_328  # bytes, measured with edgemnist.predict.tflm.measure_arena
@@ -34,9 +39,19 @@ def test_the_plan_needs_less_ram_than_tflite_micro(mcu_library):
 
 def test_the_second_conv_writes_pooled_rows_so_its_output_takes_no_ram(mcu_library):
     compiled, _ = mcu_library
-    assert [op.name for op in compiled.ops if op.kind == "CONV_2D+MAX_POOL_2D"] == ["conv2d_2_max_pool2d_1"]
-    # the busiest step holds the first conv's output (26x26x8) and the pooled one (12x12x12), not 24x24x12
-    assert compiled.plan.arena_bytes == 26 * 26 * 8 + 12 * 12 * 12
+    fused = [op for op in compiled.ops if op.kind == "CONV_2D+MAX_POOL_2D"]
+    assert [op.name for op in fused] == ["conv2d_2_max_pool2d_1"]
+    # the busiest step holds the first conv's output (26x26x8), the pooled one (12x12x12) and the fused
+    # kernel's widened patches (8 positions x 72 values x 2 B, and a row of 72 B), not 24x24x12
+    assert fused[0].scratch_bytes() == 8 * 72 * 2 + 72
+    assert compiled.plan.arena_bytes == 26 * 26 * 8 + 12 * 12 * 12 + fused[0].scratch_bytes()
+
+
+@pytest.mark.parametrize("model", ["mcu", "edge", "seed"])
+def test_the_arena_is_no_larger_than_the_busiest_step(model):
+    plan = compile_model(pretrained_dir() / f"{model}_int8.tflite").plan
+    live = sum(b.size for b in plan.buffers if b.first <= plan.busiest_step <= b.last)
+    assert plan.arena_bytes == live
 
 
 def test_no_floating_point_in_the_generated_c(mcu_library):
@@ -99,3 +114,24 @@ def test_what_it_cannot_compile_is_one_line_naming_it(tmp_path, change, named):
     result = run_cli("evaluate", path, "--backend", "mcu-c", "--limit", "10")
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1 and named in result.stderr
+
+
+def huge_conv_bias(model, schema):
+    """The third convolution's biases at +-2^30, so that its sums may pass what one-multiply requantization
+    takes."""
+    graph = model.subgraphs[0]
+    conv = schema.BuiltinOperator.CONV_2D
+    convs = [op for op in graph.operators if model.operatorCodes[op.opcodeIndex].builtinCode == conv]
+    buffer = model.buffers[graph.tensors[convs[2].inputs[2]].buffer]
+    signs = np.where(np.arange(len(buffer.data) // 4) % 2, 1, -1)
+    buffer.data = (signs * 2**30).astype("<i4").view(np.uint8)
+
+
+def test_a_layer_whose_sums_may_pass_2_30_takes_the_general_requantization(tmp_path, mnist):
+    path = modified_mcu(tmp_path, huge_conv_bias)
+    compiled = compile_model(path)
+    third = [op for op in compiled.ops if op.kind == "CONV_2D"][1]
+    assert not third.small_sum_addends().any()
+    assert all(op.small_sum_addends().all() for op in compiled.ops if op.kind == "CONV_2D" and op is not third)
+    digits = mnist.x_test[:100]
+    assert differing_digits(HostModel(compiled).run(digits), tflm_scores(Path(path), digits)) == (0, 0)

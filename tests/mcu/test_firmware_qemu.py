@@ -10,6 +10,7 @@ import pytest
 from conftest import run_cli
 
 from edgemnist.common.errors import EdgemnistError
+from edgemnist.inspect import inspect_model
 from edgemnist.mcu import compile_model
 from edgemnist.mcu import firmware as firmware_module
 from edgemnist.mcu.boards import BOARDS, KERNEL_SETS
@@ -71,10 +72,13 @@ def test_each_kernel_set_gives_tflite_micros_scores_on_cortex_m7(mnist, kernels)
     assert differing_digits(board_scores(firmware, digits, 600).scores, tflm_scores(MCU, digits)) == (0, 0)
 
 
-def test_the_dsp_kernels_are_cortex_m4s_and_m7s_and_take_under_half_the_instructions():
+def test_the_dsp_kernels_are_cortex_m4s_and_m7s_and_meet_the_instruction_targets():
     assert [BOARDS[cpu].kernels for cpu in BOARDS] == ["dsp", "dsp", "portable"]
     portable, dsp = (instructions_per_inference(mcu_firmware("cortex-m4", kernels)) for kernels in KERNEL_SETS)
-    assert dsp < portable / 2
+    macs = inspect_model(MCU).macs
+    # issue 26: at most 1.6 instructions per MAC with the DSP kernels; the portable ones block the same way,
+    # so the DSP set's gain is its two multiply-accumulates per SMLAD and its one-instruction requantization
+    assert dsp <= 1.6 * macs and dsp < 0.6 * portable
 
 
 @pytest.mark.slow

@@ -9,6 +9,9 @@ import pytest
 
 from edgemnist.common.deps import import_tensorflow, native_output_silenced
 from edgemnist.mcu import compile_model
+from edgemnist.mcu.boards import BOARDS
+from edgemnist.mcu.emulator import board_scores
+from edgemnist.mcu.firmware import build_firmware
 from edgemnist.mcu.host import HostModel
 
 from .reference import differing_digits, tflm_scores
@@ -24,6 +27,11 @@ def conv_same_stride_relu6(tf, x):
 
 def conv_dilated(tf, x):
     return tf.nn.conv2d(x, FILTERS, 1, "VALID", dilations=2)
+
+
+def conv_odd_channels(tf, x):
+    """Five output channels: the last pairs with a filter of zeros in the kernels' interleaved weights."""
+    return tf.nn.conv2d(x, FILTERS[..., :5], 1, "VALID")
 
 
 def max_pool_same(tf, x):
@@ -74,6 +82,7 @@ def edge_digits(mnist) -> np.ndarray:
     [
         conv_same_stride_relu6,
         conv_dilated,
+        conv_odd_channels,
         max_pool_same,
         conv_relu_pooled_same,
         mean_subtracted,
@@ -90,3 +99,15 @@ def test_each_kernel_matches_tflm_bit_for_bit(tmp_path, mnist, layer):
     reference = tflm_scores(path, digits)
     assert differing_digits(ours, reference) == (0, 0)
     assert {-128, 127} & set(np.unique(reference).tolist())  # the values reach an end of the int8 range
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("layer", [conv_same_stride_relu6, conv_dilated, conv_odd_channels, conv_relu_pooled_same])
+def test_the_dsp_kernels_match_tflm_on_cortex_m4(tmp_path, mnist, layer):
+    """The DSP set's own paths: a clamp narrower than int8 (RELU6), taps outside the image, dilation, an odd
+    channel count, an input channel count that is no whole word, and pooled windows of nine positions across
+    blocks."""
+    path = converted(tmp_path, layer)
+    digits = edge_digits(mnist)
+    firmware = build_firmware(path, compile_model(path), BOARDS["cortex-m4"], "dsp")
+    assert differing_digits(board_scores(firmware, digits, 600).scores, tflm_scores(path, digits)) == (0, 0)

@@ -1,14 +1,25 @@
 /* edgemnist DSP kernels: the dot products of convolution and fully connected layers through GCC's
  * <arm_acle.h> intrinsics, for cores with Arm's DSP extension (Cortex-M4, M7, M33). portable.c includes this
- * file in place of its own em_dot and conv_position when built with -DEM_KERNELS_DSP; every other line of
- * arithmetic is the portable one. The results are the same integers: a sum of int8 products in int32 does not
- * depend on the order it is taken in. */
+ * file in place of its own em_dot, widen_words and dot_block when built with -DEM_KERNELS_DSP; every other line
+ * of arithmetic is the portable one. The results are the same integers: a sum of int8 products in int32 does
+ * not depend on the order it is taken in. */
 #ifndef EDGEMNIST_DSP_H
 #define EDGEMNIST_DSP_H
 
 #include <arm_acle.h>
 #include <stdint.h>
 #include <string.h>
+
+#define BLOCK_CHANNELS 1 /* channels dot_block computes at once: eight accumulators, the operands in registers */
+
+/* (addend * 2^32 + a * b + 2^31) >> 32: the high word of a product and an addend, rounded, in one SMMLAR
+ * (which <arm_acle.h> does not name). */
+static inline int32_t em_high_rounded(int32_t a, int32_t b, int32_t addend)
+{
+    int32_t high;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(high) : "r"(a), "r"(b), "r"(addend));
+    return high;
+}
 
 /* Four int8 values as one word: memcpy, as the cores load unaligned words and GCC makes it one LDR. */
 static inline int32_t em_word(const int8_t *values)
@@ -18,21 +29,24 @@ static inline int32_t em_word(const int8_t *values)
     return word;
 }
 
-/* The word rotated right by 8 bits (GCC 12's <arm_acle.h> has no __ror; GCC reads this as one ROR). */
-static inline int32_t em_rotate8(int32_t word)
+/* The word's bytes 1 and 3 sign-extended to a halfword pair: SXTB16 with its rotation, which GCC 12's
+ * <arm_acle.h> cannot express (__sxtb16 of a rotated word costs a separate ROR). */
+static inline int32_t em_odd_pair(int32_t word)
 {
-    return (int32_t)(((uint32_t)word >> 8) | ((uint32_t)word << 24));
+    int32_t pair;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(pair) : "r"(word));
+    return pair;
 }
 
 /* acc + the sum of a[i] * b[i]: four products per word pair, as two SMLADs on the bytes sign-extended to
- * halfword pairs (SXTB16 takes bytes 0 and 2, and after a rotation by 8 bytes 1 and 3). */
+ * halfword pairs (bytes 0 and 2, then bytes 1 and 3). */
 static int32_t em_dot(const int8_t *a, const int8_t *b, int n, int32_t acc)
 {
     int i = 0;
     for (; i + 4 <= n; i += 4) {
         const int32_t x = em_word(a + i), y = em_word(b + i);
         acc = __smlad(__sxtb16(x), __sxtb16(y), acc);
-        acc = __smlad(__sxtb16(em_rotate8(x)), __sxtb16(em_rotate8(y)), acc);
+        acc = __smlad(em_odd_pair(x), em_odd_pair(y), acc);
     }
     for (; i < n; i++) {
         acc += a[i] * b[i];
@@ -40,79 +54,65 @@ static int32_t em_dot(const int8_t *a, const int8_t *b, int n, int32_t acc)
     return acc;
 }
 
-/* The input values under the filter at (oy, ox), in the filter's order, the pad value outside the image:
- * with pairs, its whole words sign-extended as SMLAD reads them (bytes 0 and 2, then bytes 1 and 3). When
- * each pixel's channels are whole words, they are widened straight from the input; otherwise the bytes are
- * gathered into patch first. */
-static void gather_patch(const em_conv2d_params *p, const int8_t *input, int oy, int ox, int8_t *patch,
-                         int32_t *pairs)
+/* words groups of four values into position's slots of the patch from group first on: per group, two words
+ * for each of the block's positions, holding the values as SMLAD reads them (bytes 0 and 2, then bytes 1
+ * and 3), both stored by one STRD that steps to the next group. */
+static void widen_words(const int8_t *values, int words, void *patch, int position, int first)
 {
-    const int in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, words_per_pixel = in_c % 4 == 0 ? in_c / 4 : 0;
-    const int top = oy * p->stride_h - p->pad_top, left = ox * p->stride_w - p->pad_left;
-    const uint8_t pad = (uint8_t)p->pad_value;
-    const int32_t pad_word = (int32_t)(pad * 0x01010101u);
-    int ky, kx, j, depth = 0;
-    for (ky = 0; ky < p->filter_h; ky++) {
-        const int iy = top + ky * p->dilation_h;
-        for (kx = 0; kx < p->filter_w; kx++, depth += in_c) {
-            const int ix = left + kx * p->dilation_w;
-            const int inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
-            const int8_t *pixel = input + (inside ? ((int32_t)iy * in_w + ix) * in_c : 0); /* never outside */
-            for (j = 0; j < words_per_pixel; j++, pairs += 2) {
-                const int32_t word = inside ? em_word(pixel + 4 * j) : pad_word;
-                pairs[0] = __sxtb16(word);
-                pairs[1] = __sxtb16(em_rotate8(word));
-            }
-            for (j = 0; j < in_c && !words_per_pixel; j++) {
-                patch[depth + j] = inside ? pixel[j] : (int8_t)pad;
-            }
-        }
-    }
-    for (j = 0; j < depth / 4 && !words_per_pixel; j++, pairs += 2) {
-        const int32_t word = em_word(patch + 4 * j);
-        pairs[0] = __sxtb16(word);
-        pairs[1] = __sxtb16(em_rotate8(word));
+    int32_t *pairs = (int32_t *)patch + 2 * (BLOCK_POSITIONS * first + position);
+    const int8_t *const end = values + 4 * words;
+    for (; values < end; values += 4) {
+        const int32_t word = em_word(values);
+        __asm__("strd %2, %3, [%0], %4"
+                : "+r"(pairs), "=m"(*(int32_t(*)[2])pairs)
+                : "r"(__sxtb16(word)), "r"(em_odd_pair(word)), "n"(8 * BLOCK_POSITIONS));
     }
 }
 
-/* The widened patch against two filters at once (a and b), each pair of halfwords loaded once for both;
- * the bytes past the last whole word are added one by one. */
-static void patch_dot2(const int32_t *pairs, const int8_t *patch, int depth, const int8_t *a, const int8_t *b,
-                       int32_t *acc_a, int32_t *acc_b)
-{
-    const int32_t *const end = pairs + 2 * (depth / 4);
-    int32_t sum_a = *acc_a, sum_b = *acc_b;
-    int i;
-    for (; pairs < end; pairs += 2, a += 4, b += 4) {
-        const int32_t word_a = em_word(a), word_b = em_word(b);
-        sum_a = __smlad(pairs[1], __sxtb16(em_rotate8(word_a)), __smlad(pairs[0], __sxtb16(word_a), sum_a));
-        sum_b = __smlad(pairs[1], __sxtb16(em_rotate8(word_b)), __smlad(pairs[0], __sxtb16(word_b), sum_b));
-    }
-    for (i = 0; i < depth % 4; i++) {
-        sum_a += patch[(depth & ~3) + i] * a[i];
-        sum_b += patch[(depth & ~3) + i] * b[i];
-    }
-    *acc_a = sum_a;
-    *acc_b = sum_b;
-}
+/* Two words in one LDRD, at offset bytes from base (GCC splits 64-bit loads into two LDRs on M-profile
+ * cores); the "m" operand tells it which memory is read. */
+#define EM_LOAD_TWO(first, second, base, offset)                                                               \
+    __asm__("ldrd %0, %1, [%2, %3]"                                                                            \
+            : "=r"(first), "=r"(second)                                                                        \
+            : "r"(base), "n"(offset), "m"(*(const int32_t(*)[2])((const int8_t *)(base) + (offset))))
 
-/* Every output channel at (oy, ox): the patch gathered and widened once, then two channels at a time (an odd
- * last channel is paired with itself). */
-static void conv_position(const em_conv2d_params *p, const int8_t *input, int oy, int ox, int8_t *output)
+/* sum + position k's two pairs of the group at pairs times the filter's pairs, two products per SMLAD. */
+#define EM_POSITION(sum, k)                                                                                    \
+    do {                                                                                                       \
+        int32_t x, y;                                                                                          \
+        EM_LOAD_TWO(x, y, pairs, 8 * (k));                                                                     \
+        sum = __smlad(y, odd, __smlad(x, even, sum));                                                          \
+    } while (0)
+
+/* sums[0][i] + the dot product of the filter with position i's patch, for the block's eight positions: each
+ * filter word is loaded and widened once for the eight (eight accumulators, the operands in registers), then
+ * each position's pairs are loaded two words at a time for two SMLADs. */
+static void dot_block(const void *patch, const int8_t *const filters[BLOCK_CHANNELS], int groups,
+                      int32_t sums[BLOCK_CHANNELS][BLOCK_POSITIONS])
 {
-    const int depth = p->filter_h * p->filter_w * p->in_c, out_c = p->out_c;
-    int8_t patch[depth];
-    int32_t pairs[depth / 2 + 1];
-    int oc;
-    gather_patch(p, input, oy, ox, patch, pairs);
-    for (oc = 0; oc < out_c; oc += 2) {
-        const int next = oc + 1 < out_c ? oc + 1 : oc;
-        int32_t acc = p->bias[oc], next_acc = p->bias[next];
-        patch_dot2(pairs, patch, depth, p->weights + (int32_t)oc * depth, p->weights + (int32_t)next * depth, &acc,
-                   &next_acc);
-        output[oc] = conv_result(p, acc, oc);
-        output[next] = conv_result(p, next_acc, next);
+    const int32_t *pairs = patch, *const end = pairs + 2 * BLOCK_POSITIONS * groups;
+    const int8_t *filter = filters[0];
+    int32_t *const sum = sums[0];
+    int32_t a0 = sum[0], a1 = sum[1], a2 = sum[2], a3 = sum[3], a4 = sum[4], a5 = sum[5], a6 = sum[6], a7 = sum[7];
+    for (; pairs < end; pairs += 2 * BLOCK_POSITIONS, filter += FILTER_STEP) {
+        const int32_t word = em_word(filter), even = __sxtb16(word), odd = em_odd_pair(word);
+        EM_POSITION(a0, 0);
+        EM_POSITION(a1, 1);
+        EM_POSITION(a2, 2);
+        EM_POSITION(a3, 3);
+        EM_POSITION(a4, 4);
+        EM_POSITION(a5, 5);
+        EM_POSITION(a6, 6);
+        EM_POSITION(a7, 7);
     }
+    sum[0] = a0;
+    sum[1] = a1;
+    sum[2] = a2;
+    sum[3] = a3;
+    sum[4] = a4;
+    sum[5] = a5;
+    sum[6] = a6;
+    sum[7] = a7;
 }
 
 #endif

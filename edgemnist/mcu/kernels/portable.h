@@ -12,9 +12,12 @@ typedef struct {
     int16_t filter_h, filter_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
     int32_t pad_value;                 /* the input's zero point: what a real 0 outside the image reads as */
     int32_t output_zero_point, act_min, act_max;
-    const int8_t *weights;             /* out_c x filter_h x filter_w x in_c */
+    const int8_t *weights;             /* filter_h x filter_w x in_c per channel, zeros to a multiple of 4;
+                                          pairs of channels interleaved 4 values at a time (filter_of) */
     const int32_t *bias;               /* bias - input_zero_point * sum(weights), per output channel */
     const int32_t *multiplier, *shift; /* per output channel */
+    const int32_t *addend;             /* per output channel: requantization's rounding with the output zero
+                                          point when the sums are small, else 0 (portable.c, small_sum_value) */
 } em_conv2d_params;
 
 typedef struct {
@@ -55,8 +58,11 @@ typedef struct {
     const int32_t *exp_table;          /* exp(beta * scale * -d) in Q0.31, for d = max - x in 0..255 */
 } em_softmax_params;
 
-void em_conv2d(const em_conv2d_params *p, const int8_t *input, int8_t *output);
-void em_conv2d_max_pool2d(const em_conv2d_max_pool2d_params *p, const int8_t *input, int8_t *output);
+/* A convolution's scratch memory, which the compiler plans in the arena (word-aligned): 68 bytes per group of
+ * four filter values. */
+void em_conv2d(const em_conv2d_params *p, const int8_t *input, int8_t *output, void *scratch);
+void em_conv2d_max_pool2d(const em_conv2d_max_pool2d_params *p, const int8_t *input, int8_t *output,
+                          void *scratch);
 void em_max_pool2d(const em_max_pool2d_params *p, const int8_t *input, int8_t *output);
 void em_mean(const em_mean_params *p, const int8_t *input, int8_t *output);
 void em_sub(const em_sub_params *p, const int8_t *a, const int8_t *b, int8_t *output);
