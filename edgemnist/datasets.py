@@ -174,7 +174,7 @@ def read_folder(root: Path) -> DigitSet:
         try:
             digits.append(load_digit_image(path))
         except EdgemnistError as exc:
-            unreadable.append(f"{path.relative_to(root)} ({first_line(exc).removeprefix(f'{path}: ')})")
+            unreadable.append(f"{path.relative_to(root)} ({reason_without_path(exc, path)})")
     if unreadable:
         raise EdgemnistError(
             f"{plural(len(unreadable), 'file')} of {len(files)} in {root} cannot be read as a digit: "
@@ -189,6 +189,11 @@ def read_folder(root: Path) -> DigitSet:
         PHOTO_PREPROCESSING,
         files=tuple(str(path.relative_to(root)) for path, _ in files),
     )
+
+
+def reason_without_path(exc: Exception, path: Path) -> str:
+    """``"bad/3/x.txt is not an image …"`` → ``"not an image …"``: the error line names each file once."""
+    return first_line(exc).replace(f"{path}: ", "").replace(f"{path} ", "").removeprefix("is ")
 
 
 def check_layout(root: Path, entries: list[Path]) -> None:
@@ -264,7 +269,7 @@ def split_part(whole: DigitSet, part: str, split: Split) -> DigitSet:
         return whole
     chosen = split_indices(whole.labels, split)[part]
     if not len(chosen):
-        raise EdgemnistError(f"the {part} part of {whole.source} is empty with --split-ratio of {split.describe()}")
+        raise EdgemnistError(f"the {part} part of {whole.source} is empty ({split.describe()}): see --split-ratio")
     return replace(
         whole,
         images=whole.images[chosen],

@@ -128,6 +128,7 @@ def parity(
     backend: str | None = None,
     on: str | None = None,
     reach: dict | None = None,
+    reference_backend: str | None = None,
     **contract,
 ):
     """Run ``data`` (the MNIST test set by default, or a user's digits: ``edgemnist.datasets``) through the
@@ -137,7 +138,9 @@ def parity(
     compares TFLite Micro with LiteRT on the same file, held to ``TFLM_MAX_LSB`` unless ``tolerance`` says.
     ``on`` runs the candidates on that target and the reference here: ``parity(m, [m], t, on="qemu:cortex-a72")``
     asks whether a Pi 4 reads what this machine reads; ``reach`` says how to reach the target (as in
-    ``evaluate_model``). ``contract`` (input_scale, normalize) applies to the candidates only."""
+    ``evaluate_model``). ``reference_backend`` runs the reference on that runtime: ``reference_backend="tflm"``
+    with ``on="qemu:cortex-m4"`` asks whether the firmware answers exactly as TFLite Micro. ``contract``
+    (input_scale, normalize) applies to the candidates only."""
     from .predict import load
     from .predict.base import predict_all
 
@@ -147,7 +150,9 @@ def parity(
     images, labels = digits.images, digits.labels
     # The contract describes the candidates: the reference is read as it describes itself, so that a foreign
     # candidate needing --input-scale 255 can be checked against a model of ours.
-    reference_probs = predict_all(load(reference_path, threads=threads), images, progress, f"{reference_path}")
+    reference_name = f"{reference_path} ({reference_backend})" if reference_backend else str(reference_path)
+    reference = load(reference_path, threads=threads, backend=reference_backend)
+    reference_probs = predict_all(reference, images, progress, reference_name)
     tolerance = tolerance.for_backend(backend)
     run_candidate = candidate_on(on, threads, backend, contract, progress, **(reach or {})) if on else None
     results = []
@@ -159,7 +164,7 @@ def parity(
             probs, where = predict_all(candidate, images, progress, f"{path}"), None
             scale = candidate.contract.output_step
         label = f"{path} ({backend})" if backend else str(path)
-        comparison = compare(probs, reference_probs, labels, tolerance, label, str(reference_path), scale)
+        comparison = compare(probs, reference_probs, labels, tolerance, label, reference_name, scale)
         comparison.target, comparison.data = where, digits.describe().to_dict()
         results.append(comparison)
     return results

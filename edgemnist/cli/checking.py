@@ -22,6 +22,7 @@ from .options import (
     one_target,
     progress_for,
     quiet_option,
+    reference_backend_option,
     threads_option,
 )
 
@@ -146,6 +147,7 @@ def evaluate(
 @json_options
 @threads_option()
 @backend_option
+@reference_backend_option
 @on_option
 @lab_options
 @contract_options
@@ -165,6 +167,7 @@ def parity(
     json_path,
     threads,
     backend,
+    reference_backend,
     targets,
     coordinator,
     lab_timeout,
@@ -177,7 +180,8 @@ def parity(
 
     Exit 0 when every candidate passes, 1 when any fails, 2 on bad input. Made for CI.
     --backend runs the candidates (not the reference) with that runtime; --on runs them on that target and
-    the reference here: does my Pi 4 read what my laptop reads? --input-scale and --normalize describe the
+    the reference here: does my Pi 4 read what my laptop reads? --reference-backend runs the reference with
+    another runtime (tflm: is the firmware TFLite Micro's equal?). --input-scale and --normalize describe the
     candidates; the reference is always read as it describes itself.
 
     \b
@@ -185,6 +189,7 @@ def parity(
       edgemnist parity models/seed.keras export/seed_float32.onnx export/seed_int8.tflite
       edgemnist parity export/edge_int8.tflite export/edge_int8.tflite --backend tflm   # MCU arithmetic vs LiteRT
       edgemnist parity m.tflite m.tflite --on qemu:cortex-a72
+      edgemnist parity m.tflite m.tflite --on qemu:cortex-m4 --reference-backend tflm --max-lsb 0
     """
     from ..parity import ParityReport, Tolerance, parity_text
     from ..parity import parity as run_parity
@@ -201,6 +206,7 @@ def parity(
         backend=backend,
         on=one_target(ctx, targets),
         reach={"coordinator": coordinator, "lab_timeout": lab_timeout},
+        reference_backend=reference_backend,
         **contract_kwargs(input_scale, normalize),
     )
     emit_result(ParityReport(tolerance, results), as_json, json_path, lambda report: parity_text(report.results))

@@ -253,15 +253,26 @@ def threads_option(default=None):
 
 def backend_option(func):
     """--backend: a runtime by name instead of the one the file's content picks (e.g. tflm for a .tflite)."""
-    from ..predict import BACKENDS
-
-    return click.option(
+    return backend_choice(
         "--backend",
-        type=click.Choice(BACKENDS.names()),
-        default=None,
-        help="Run with this runtime instead of the one the file's format picks, e.g. tflm: TFLite Micro's "
+        "Run with this runtime instead of the one the file's format picks, e.g. tflm: TFLite Micro's "
         "reference kernels, the arithmetic of a micro-controller (needs edgemnist[tflm]).",
     )(func)
+
+
+def reference_backend_option(func):
+    """parity's --reference-backend: the reference's runtime, as --backend is the candidates'."""
+    return backend_choice(
+        "--reference-backend",
+        "Run REFERENCE with this runtime instead of the one its format picks: tflm compares firmware "
+        "(--on qemu:cortex-m4) or --backend mcu-c with TFLite Micro itself rather than LiteRT.",
+    )(func)
+
+
+def backend_choice(flag: str, help_text: str):
+    from ..predict import BACKENDS
+
+    return click.option(flag, type=click.Choice(BACKENDS.names()), default=None, help=help_text)
 
 
 def parse_normalize(ctx, param, value):
