@@ -63,7 +63,7 @@ def run_pipeline(
         [trained.model_path, *artifacts],
         BenchJob(batches=list(batches), threads=threads, runs=runs),
         reference=trained.model_path,
-        data_dir=data_dir,
+        data=data_dir,
         timeout=600,  # the Keras baselines load TensorFlow in their worker
         progress=progress.indented(),
     )
@@ -115,7 +115,7 @@ def look_behind_parity(out: Path, model_path, artifacts: list[Path], data_dir, p
         p for p in artifacts if p.suffix in (".tflite", ".onnx") and ("_int8." in p.name or "_float32." in p.name)
     ]
     progress.say(f"robustness of {len(models)} artifacts under the 15 MNIST-C corruptions")
-    report = robustness(models, data_dir=data_dir, cache=default_cache(), progress=progress.indented())
+    report = robustness(models, data=data_dir, cache=default_cache(), progress=progress.indented())
     for model in report.models:
         progress.say(
             f"{Path(model.model).name}: MNIST-C mean {model.mean:.2%}, worst {model.worst} "
