@@ -332,9 +332,7 @@ def test_an_exporter_stopped_mid_run_is_that_rows_error_and_the_place_is_release
     exporter = lab.start_exporter("ex2", {"pi-3": service})
     lab.add_place("pi-3", "ex2/pi-3/*")
     done = {}
-    options = dict(
-        remote_python=watched("fleet", hold=2), ssh_options=sshd.ssh_options(), data=data_dir, limit=LIMIT
-    )
+    options = dict(remote_python=watched("fleet", hold=2), ssh_options=sshd.ssh_options(), data=data_dir, limit=LIMIT)
     fleet = ["labgrid:pi-3", "labgrid:pi-1"]
     run = threading.Thread(
         target=lambda: done.update(report=bench([EDGE, SEED], FAST, on=fleet, coordinator=lab.address, **options))
