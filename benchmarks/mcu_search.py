@@ -98,7 +98,7 @@ def measure(arch: str, out: Path, data_dir: str | None) -> dict:
     }
     if arch == "seed":
         return row
-    report = export(trained.model_path, ["tflite"], "int8", out / arch / "export", data_dir=data_dir)
+    report = export(trained.model_path, ["tflite"], "int8", out / arch / "export", data=data_dir)
     artifact = Path(report.out) / report.artifacts[0].file
     inspection = inspect_model(artifact)
     row.update(

@@ -37,6 +37,7 @@ SECTIONS = [
     Section("firmware", "firmware", "on an MCU"),
     Section("targets", "targets", "on which CPU"),
     Section("training-time", "training_time", "how it was chosen"),
+    Section("own-digits", "own_digits", "on your own digits"),
 ]
 BY_NAME = {section.name: section for section in SECTIONS}
 QUIET_LOAD, QUIET_WAIT_S = 1.5, 120  # a 1-minute load average below this, waited for at most this long

@@ -49,9 +49,7 @@ def run_pipeline(
     )  # None: the arch's recipe
     progress.say(f"    test accuracy {trained.test_accuracy:.2%} after {plural(trained.epochs, 'epoch')}")
     progress.say("2/4 exporting every format, each checked against the Keras model (the parity gate)")
-    exported = export(
-        trained.model_path, ["all"], None, out / "export", data_dir=data_dir, progress=progress.indented()
-    )
+    exported = export(trained.model_path, ["all"], None, out / "export", data=data_dir, progress=progress.indented())
     artifacts = [Path(exported.out) / a.file for a in exported.artifacts if a.passed is not None]
     # The export's validation is the parity check (same reference, digits and tolerances): reported once.
     checks = [a.validation for a in exported.artifacts if a.validation is not None]

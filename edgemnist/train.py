@@ -73,8 +73,10 @@ def epoch_reporter(keras, advance, progress: Progress, epochs: int):
 
         def on_epoch_end(self, epoch, logs=None):
             logs = logs or {}
+            validated = f", val accuracy {logs['val_accuracy']:.4f}" if "val_accuracy" in logs else ""
             progress.say(
                 f"epoch {epoch + 1}/{epochs}: loss {logs.get('loss', 0):.4f}, accuracy {logs.get('accuracy', 0):.4f}"
+                + validated
             )
 
     return EpochReporter()
@@ -93,6 +95,50 @@ def learning_rate_schedule(keras, architecture, steps: int):
     return keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=steps - warmup_steps, warmup_target=architecture.learning_rate, warmup_steps=warmup_steps
     )
+
+
+@dataclass
+class Fitted:
+    """What one run of ``fit`` did: each epoch's metrics and the time it took."""
+
+    history: list  # one {"epoch", "loss", "accuracy"[, "val_loss", "val_accuracy"]} per epoch
+    wall_time_s: float
+    cpu_time_s: float  # every thread's CPU time while training: comparable on a busy machine
+
+
+def fit(model, dataset, epochs: int, schedule, steps: int, label: str, progress: Progress, validation=None) -> Fitted:
+    """Adam over ``schedule`` with sparse categorical cross-entropy, ``epochs`` passes of ``dataset`` (which
+    shuffles itself; an endless one gives ``steps // epochs`` batches an epoch), timed; ``validation``: (float
+    images, labels) scored after each epoch."""
+    keras = import_keras()
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
+    started, cpu_started = time.perf_counter(), time.process_time()
+    with progress.bar(label, steps) as advance:
+        reporter = epoch_reporter(keras, advance, progress, epochs)
+        history = model.fit(
+            dataset,
+            epochs=epochs,
+            steps_per_epoch=None if dataset.cardinality() > 0 else steps // epochs,
+            verbose=0,
+            shuffle=False,
+            callbacks=[reporter],
+            validation_data=validation,
+        ).history
+    return Fitted(
+        [
+            {"epoch": epoch + 1, **{name: round(float(history[name][epoch]), 6) for name in metric_order(history)}}
+            for epoch in range(len(history["loss"]))
+        ],
+        round(time.perf_counter() - started, 2),
+        round(time.process_time() - cpu_started, 2),
+    )
+
+
+def metric_order(history: dict) -> list[str]:
+    """loss, accuracy, then their validation twins: the order a reader compares them in."""
+    return sorted(history, key=lambda name: (name.startswith("val_"), name.removeprefix("val_") != "loss"))
 
 
 def train(
@@ -114,43 +160,40 @@ def train(
     out = ensure_dir(out)
     mnist = load_mnist(data_dir)
     x_train, y_train = mnist.x_train[:train_limit], mnist.y_train[:train_limit]
-    keras = import_keras()
     seed_everything(seed)
     model = build_model(arch)
     steps = epochs * math.ceil(len(x_train) / batch_size)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate_schedule(keras, architecture, steps)),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+    fitted = fit(
+        model,
+        training_dataset(x_train, y_train, batch_size, seed, architecture.augment),
+        epochs,
+        learning_rate_schedule(import_keras(), architecture, steps),
+        steps,
+        f"training {arch}",
+        progress,
     )
-    started, cpu_started = time.perf_counter(), time.process_time()
-    dataset = training_dataset(x_train, y_train, batch_size, seed, architecture.augment)
-    with progress.bar(f"training {arch}", steps) as advance:
-        reporter = epoch_reporter(keras, advance, progress, epochs)
-        history = model.fit(
-            dataset, epochs=epochs, verbose=0, shuffle=False, callbacks=[reporter]
-        ).history  # the dataset shuffles
     result = TrainResult(
         arch=arch,
         epochs=epochs,
         batch_size=batch_size,
         seed=seed,
         train_images=len(x_train),
-        history=[
-            {"epoch": i + 1, "loss": round(float(loss), 6), "accuracy": round(float(acc), 6)}
-            for i, (loss, acc) in enumerate(zip(history["loss"], history["accuracy"]))
-        ],
+        history=fitted.history,
         test_accuracy=keras_accuracy(model, mnist.x_test, mnist.y_test),
         parameters=int(model.count_params()),
-        wall_time_s=round(time.perf_counter() - started, 2),
-        cpu_time_s=round(time.process_time() - cpu_started, 2),
+        wall_time_s=fitted.wall_time_s,
+        cpu_time_s=fitted.cpu_time_s,
         model_path=str(out / f"{arch}.keras"),
         versions=tool_versions(),
     )
-    with atomic_path(result.model_path) as tmp:
-        model.save(tmp)
+    save_model(model, result.model_path)
     write_json(out / "metrics.json", asdict(result))
     return result
+
+
+def save_model(model, path: str | Path) -> None:
+    with atomic_path(path) as tmp:
+        model.save(tmp)
 
 
 def find_latest_model(root=".") -> Path:

@@ -70,7 +70,7 @@ def exported(tmp_path_factory, trained, data_dir):
     """Every format × quantization of the trained model, validated, with its manifest."""
     from edgemnist.export.runner import export
 
-    report = export(trained.model_path, ["all"], None, tmp_path_factory.mktemp("export"), data_dir=data_dir)
+    report = export(trained.model_path, ["all"], None, tmp_path_factory.mktemp("export"), data=data_dir)
     return report
 
 

@@ -23,6 +23,7 @@ COMMANDS = [  # what a user of edgemnist relies on; more may be registered
     "models",
     "serve",
     "compile",
+    "finetune",
 ]
 # Commands whose result is data: --json prints it, --json-file writes it.
 RESULT_COMMANDS = [
@@ -38,6 +39,7 @@ RESULT_COMMANDS = [
     "evaluate",
     "parity",
     "compile",
+    "finetune",
 ]
 
 

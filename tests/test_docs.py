@@ -1,8 +1,9 @@
 """The docs run: every ```console example in README.md and docs/ is executed and its output compared with what the
 page shows, and the tables README.md quotes are benchmarks/RESULTS.md's, verbatim.
 
-An example runs in a fresh folder holding ``digit.png`` (test digit 7777, a 5), ``nine.png`` (test digit 4444, a 9)
-and the shipped models as ``edgemnist/pretrained/``. ``$ edgemnist …`` runs in-process through click's CliRunner;
+An example runs in a fresh folder holding ``digit.png`` (test digit 7777, a 5), ``nine.png`` (test digit 4444, a 9),
+``my-digits/`` (scikit-learn's 1,797 digits as an image folder, as benchmarks/own_digits.py writes them) and the
+shipped models as ``edgemnist/pretrained/``. ``$ edgemnist …`` runs in-process through click's CliRunner;
 ``$ curl …`` runs against a real ``edgemnist serve`` app on a free loopback port. In the shown output a ``…`` stands
 for anything within its line, and a line that is only ``…`` for any number of lines (timings, paths, cut tables).
 A block right after a ``<!-- slow -->`` line is marked slow.
@@ -82,11 +83,13 @@ def output_matches(shown: list[str], output: str) -> bool:
 
 @pytest.fixture(scope="session")
 def example_files(tmp_path_factory, data_dir) -> Path:
+    from benchmarks.own_digits import write_sklearn_digits
     from edgemnist.data import save_sample_png
 
     folder = tmp_path_factory.mktemp("example-files")
     save_sample_png(7777, folder / "digit.png", "test", data_dir)
     save_sample_png(4444, folder / "nine.png", "test", data_dir)
+    write_sklearn_digits(folder / "my-digits")
     return folder
 
 
@@ -95,7 +98,7 @@ def example_dir(tmp_path, example_files, monkeypatch, data_dir) -> Path:
     from edgemnist.pretrained import pretrained_dir
 
     for file in example_files.iterdir():
-        shutil.copy(file, tmp_path / file.name)
+        (shutil.copytree if file.is_dir() else shutil.copy)(file, tmp_path / file.name)
     (tmp_path / "edgemnist").mkdir()
     (tmp_path / "edgemnist" / "pretrained").symlink_to(pretrained_dir(), target_is_directory=True)
     monkeypatch.chdir(tmp_path)

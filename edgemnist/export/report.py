@@ -32,5 +32,17 @@ def export_text(report) -> str:
     lines = [text_table(EXPORT_HEADERS, export_rows(report.artifacts))]
     for artifact in report.failed:
         lines.append(f"{artifact.file} failed: {'; '.join(artifact.validation['failures'])}")
+    lines += [f"{role} {digits_line(data)}" for role, data in user_data(report)]
     lines.append(f"manifest: {report.manifest}")
     return "\n".join(lines)
+
+
+def user_data(report) -> list[tuple[str, dict]]:
+    """The calibration and validation digits when they are the user's own (MNIST goes without saying)."""
+    quantized = any(artifact.quantization == "int8" for artifact in report.artifacts)
+    pairs = [("int8 calibrated on", report.calibrated_on if quantized else None), ("validated on", report.validated_on)]
+    return [(role, data) for role, data in pairs if data and data["kind"] != "mnist"]
+
+
+def digits_line(data: dict) -> str:
+    return f"{data['images']} images of {data['source']} ({data['part']} part)"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from ..common.errors import EdgemnistError
 from ..common.files import ensure_dir, require_file, sha256_file, write_bytes
 from ..common.progress import SILENT, Progress
-from ..data import load_mnist
+from ..datasets import DataSelection, DigitSet, as_selection, scoring_digits, training_digits
 from . import FORMATS, ExportJob, Format, artifact_name, load_formats, weights_sha256
 from .calibration import DEFAULT_CALIBRATION, representative_images
 from .manifest import tensor_record, update_manifest
@@ -35,6 +35,8 @@ class ExportReport:
     source: str
     manifest: str
     artifacts: list
+    calibrated_on: dict | None = None  # the digits int8 was calibrated on (a DataRef)
+    validated_on: dict | None = None  # the digits each artifact was validated on (a DataRef); None: not validated
 
     @property
     def failed(self) -> list:
@@ -60,19 +62,22 @@ def plan(formats: list[str], quantization: str | None) -> list[tuple[Format, str
     return targets
 
 
-def require_keras_model(path) -> Path:
-    """Export converts a trained Keras model; a .tflite or .onnx given instead is one line saying so (the
-    converters' own messages about SavedModels name neither the file nor the fix)."""
+EXPORT_NEEDS = (
+    "export converts a trained Keras model (.keras); to compile an int8 .tflite to C for a micro-controller, use "
+    "edgemnist compile"
+)
+
+
+def require_keras_model(path, needs: str = EXPORT_NEEDS) -> Path:
+    """Export (and finetune) start from a trained Keras model; a .tflite or .onnx given instead is one line saying
+    so and what ``needs`` (the converters' own messages about SavedModels name neither the file nor the fix)."""
     from ..predict import BACKENDS, detect_backend
 
     source = require_file(path, "model")
     found = detect_backend(source)
     if found != "keras":
         kind = BACKENDS.get(found).model_kind
-        raise EdgemnistError(
-            f"{source} is {'an' if kind[0] in 'AEIOU' else 'a'} {kind} model: export converts a trained Keras "
-            "model (.keras); to compile an int8 .tflite to C for a micro-controller, use edgemnist compile"
-        )
+        raise EdgemnistError(f"{source} is {'an' if kind[0] in 'AEIOU' else 'a'} {kind} model: {needs}")
     return source
 
 
@@ -83,9 +88,12 @@ def export(
     out="export",
     calibration: int = DEFAULT_CALIBRATION,
     validate: bool = True,
-    data_dir: str | None = None,
+    data: DataSelection | str | Path | None = None,
     progress: Progress = SILENT,
 ) -> ExportReport:
+    """Convert ``model_path`` to each (format, quantization) of ``formats`` into ``out``. ``data`` is MNIST or a
+    user's digits (``edgemnist.datasets``): int8 is calibrated on its training digits (MNIST's training set, the
+    train part of a user's), and each artifact validated on its test digits (MNIST's test set, the test part)."""
     from ..predict import load
     from ..predict.base import predict_all
     from ..predict.keras import KerasPredictor
@@ -93,16 +101,18 @@ def export(
     targets = plan(list(formats), quantization)
     source = require_keras_model(model_path)
     out = ensure_dir(out)
+    learned_from = training_digits(data)
     progress.say(f"loading {source}")
     reference = KerasPredictor(source)
-    mnist = load_mnist(data_dir)
     job = ExportJob(
         keras_model=reference.model,
         arch=reference.model.name,
         source_path=source,
         source_sha256=sha256_file(source),
         weights_sha256=weights_sha256(reference.model),
-        calibration=representative_images(mnist.x_train, mnist.y_train, calibration),
+        calibration=representative_images(
+            learned_from.images, learned_from.labels, calibration, calibration_source(learned_from)
+        ),
     )
     written = []
     with progress.bar(f"converting {len(targets)} artifact(s)", len(targets)) as advance:
@@ -116,7 +126,8 @@ def export(
                 ]
             )
             advance()
-    reference_probs = predict_all(reference, mnist.x_test, progress, "Keras reference") if validate else None
+    test = scoring_digits(replace(as_selection(data), part="test")) if validate else None
+    reference_probs = predict_all(reference, test.images, progress, "Keras reference") if test else None
     if validate and any(fmt.validated and needs_avx2_check(paths[0], q) for (fmt, q), paths in zip(targets, written)):
         progress.say(avx2_plan())
     records = []
@@ -126,22 +137,28 @@ def export(
         if fmt.validated:
             artifact = load(paths[0])  # in its real runtime, the way a user will load it
             record.input, record.output = tensor_records(artifact.spec)
-            if validate:
-                candidate_probs = predict_all(artifact, mnist.x_test, progress, f"{name}: validating")
+            if test:
+                candidate_probs = predict_all(artifact, test.images, progress, f"{name}: validating")
                 comparison = validate_artifact(
-                    artifact,
-                    candidate_probs,
-                    reference_probs,
-                    mnist.x_test,
-                    mnist.y_test,
-                    quantization_name,
-                    str(source),
+                    artifact, candidate_probs, reference_probs, test.images, test.labels, quantization_name, str(source)
                 )
                 record.validation = {k: v for k, v in comparison.to_dict().items() if k != "disagreements"}
                 record.passed = comparison.passed
         records.append(record)
     manifest = update_manifest(out, job, calibration, [asdict(r) for r in records])
-    return ExportReport(str(out), str(source), str(manifest), records)
+    return ExportReport(
+        str(out),
+        str(source),
+        str(manifest),
+        records,
+        calibrated_on=replace(learned_from.describe(), images=len(job.calibration)).to_dict(),
+        validated_on=test.describe().to_dict() if test else None,
+    )
+
+
+def calibration_source(digits: DigitSet) -> str:
+    """How the calibration limit names the digits it was drawn from."""
+    return "MNIST's training set" if digits.kind == "mnist" else f"the {digits.part} part of {digits.source}"
 
 
 def describe(paths: list[Path], fmt: Format, quantization: str) -> ArtifactRecord:

@@ -35,8 +35,8 @@ def broken(tmp_path_factory, trained, mnist, data_dir):
     model_path = folder / "seed.keras"
     model.save(model_path)
     out = folder / "export"
-    export(model_path, ["tflite", "onnx"], "int8", out, validate=False, data_dir=data_dir)
-    export(model_path, ["onnx"], "float32", out, validate=False, data_dir=data_dir)
+    export(model_path, ["tflite", "onnx"], "int8", out, validate=False, data=data_dir)
+    export(model_path, ["onnx"], "float32", out, validate=False, data=data_dir)
     return SimpleNamespace(
         keras=model_path,
         original=Path(trained.model_path),

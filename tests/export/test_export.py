@@ -143,7 +143,7 @@ def test_a_failed_conversion_leaves_no_file(tmp_path, trained, data_dir, monkeyp
 
     monkeypatch.setitem(FORMATS._items, "tflite", type(fmt)(fmt.name, fmt.extension, fmt.quantizations, broken))
     with pytest.raises(RuntimeError):
-        export(trained.model_path, ["tflite"], None, tmp_path, data_dir=data_dir, validate=False)
+        export(trained.model_path, ["tflite"], None, tmp_path, data=data_dir, validate=False)
     assert list(tmp_path.iterdir()) == []
 
 

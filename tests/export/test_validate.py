@@ -38,7 +38,7 @@ def only_data_dir(tmp_path, data_dir, monkeypatch) -> str:
 
 
 def int8_onnx_validation(trained, out: Path, data_dir: str, said: Said) -> dict:
-    export(trained.model_path, ["onnx"], "int8", out, data_dir=data_dir, progress=said)
+    export(trained.model_path, ["onnx"], "int8", out, data=data_dir, progress=said)
     (artifact,) = json.loads((out / "manifest.json").read_text())["artifacts"]
     assert artifact["file"] == "seed_int8.onnx"
     return artifact["validation"]
