@@ -36,6 +36,7 @@ REGENERATED = [
     "firmware",
     "targets",
     "training-time",
+    "own-digits",
 ]
 
 

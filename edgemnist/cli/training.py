@@ -25,6 +25,10 @@ from .options import (
     threads_option,
 )
 
+model_seed_option = click.option(
+    "--seed", type=int, default=0, show_default=True, help="Same seed, same model (deterministic on CPU)."
+)
+
 
 @cli.command()
 @click.option(
@@ -43,7 +47,7 @@ from .options import (
     default=None,
     help="Default: the architecture's recipe (seed: 32).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same model (deterministic on CPU).")
+@model_seed_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False),
@@ -161,7 +165,7 @@ def export(model, formats, quantize, out, calibration, no_validate, as_json, jso
     help="Training augmentation (edgemnist.augment). On scikit-learn's digits mcu's own, field, learned them less "
     "well than none (benchmarks/RESULTS.md).",
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same model (deterministic on CPU).")
+@model_seed_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False),
@@ -221,7 +225,7 @@ def finetune(
 @click.option(
     "--epochs", type=click.IntRange(1, 1000), default=None, help="Default: the architecture's recipe (seed: 10)."
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@model_seed_option
 @click.option(
     "--batch",
     "batches",
