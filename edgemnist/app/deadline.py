@@ -15,8 +15,6 @@ import json
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from .limits import BODY_TIMEOUT_S
-
 TIMEOUT_MESSAGE = "request not complete within {seconds:g} s: send the whole request at once (see --body-timeout)"
 
 
@@ -27,7 +25,7 @@ class DeadlineH11Protocol(H11Protocol):
     through h11's public API: whether a request is complete is ``their_state``; the 408 goes out through h11
     too, so the connection's bytes stay valid HTTP."""
 
-    seconds = BODY_TIMEOUT_S
+    seconds: float  # the deadline, set by with_deadline (limits.BODY_TIMEOUT_S in edgemnist serve)
     deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
