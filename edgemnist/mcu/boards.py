@@ -15,19 +15,61 @@ class Board:
     arch: str
     gcc_flags: tuple[str, ...]
     kernels: str  # the kernel set its firmware is built with unless told otherwise
+    flash: int  # the board's memory for code and constants, at address 0
+    ram: int  # and for data, at 0x20000000
+
+    def linker_memory(self) -> str:
+        """The MEMORY block of the harness's linker script (which INCLUDEs it) for this board."""
+        return (
+            "MEMORY\n{\n"
+            f"    FLASH (rx) : ORIGIN = 0x00000000, LENGTH = {self.flash // 1024}K\n"
+            f"    RAM (rwx) : ORIGIN = 0x20000000, LENGTH = {self.ram // 1024}K\n"
+            "}\n"
+        )
 
 
-KERNEL_SETS = {"portable": (), "dsp": ("-DEM_KERNELS_DSP",)}  # the C flags that pick each set
+# the C flags that pick each set; GCC enables MVE only with a floating-point ABI that has the FPU's registers
+# (softfp keeps the soft-float calling convention, so newlib links as before)
+KERNEL_SETS = {
+    "portable": (),
+    "dsp": ("-DEM_KERNELS_DSP",),
+    "helium": ("-DEM_KERNELS_HELIUM", "-mfloat-abi=softfp"),
+}
 
 
 BOARDS = {
     board.cpu: board
     for board in (
-        Board("cortex-m4", "mps2-an386", "armv7e-m", ("-mcpu=cortex-m4", "-mthumb"), "dsp"),
-        Board("cortex-m7", "mps2-an500", "armv7e-m", ("-mcpu=cortex-m7", "-mthumb"), "dsp"),
-        Board("cortex-m55", "mps3-an547", "armv8.1-m.main", ("-mcpu=cortex-m55", "-mthumb"), "portable"),
+        # QEMU's MPS2 boards have 4 MiB of SSRAM at 0 and at 0x20000000; the AN547's are its 512 KiB ITCM and DTCM
+        Board("cortex-m4", "mps2-an386", "armv7e-m", ("-mcpu=cortex-m4", "-mthumb"), "dsp", 4 << 20, 4 << 20),
+        Board("cortex-m7", "mps2-an500", "armv7e-m", ("-mcpu=cortex-m7", "-mthumb"), "dsp", 4 << 20, 4 << 20),
+        Board(
+            "cortex-m55",
+            "mps3-an547",
+            "armv8.1-m.main",
+            ("-mcpu=cortex-m55", "-mthumb"),
+            "helium",
+            512 << 10,
+            512 << 10,
+        ),
     )
 }
+
+
+def kernel_sets_for(board: Board) -> list[str]:
+    """The kernel sets ``board``'s core runs: every one but Helium, Armv8.1-M's vector extension (the M55's)."""
+    return [kernels for kernels in KERNEL_SETS if kernels != "helium" or board.arch == "armv8.1-m.main"]
+
+
+def kernel_flags(board: Board, kernels: str) -> tuple[str, ...]:
+    """The C flags of a kernel set for ``board``, refused in one line where the core lacks what the set needs
+    (GCC would refuse it in a page of errors)."""
+    if kernels not in kernel_sets_for(board):
+        raise EdgemnistError(
+            f"the {kernels} kernels need Arm's M-profile vector extension (Helium), which {board.cpu} does not "
+            f"have: build them for cortex-m55, or pick --kernels {' or '.join(kernel_sets_for(board))}"
+        )
+    return KERNEL_SETS[kernels]
 
 
 def board_for(cpu: str) -> Board:

@@ -22,7 +22,7 @@ from .graph import RawOp, Tensor, TFLiteModel, read_model
 from .ops import OPS, Op, Unsupported
 from .plan import MemoryPlan, plan_memory
 
-KERNEL_FILES = ("portable.h", "portable.c", "dsp.h")
+KERNEL_FILES = ("portable.h", "portable.c", "dsp.h", "helium.h")
 DIGIT_PIXELS = 784
 
 

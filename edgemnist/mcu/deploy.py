@@ -22,7 +22,7 @@ from .firmware import build_firmware
 class BoardBuild:
     model: str
     cpu: str
-    kernels: str  # "portable" or "dsp"
+    kernels: str  # a name in KERNEL_SETS
     board: str  # QEMU's machine that ran the self-test
     library: list[str]  # the files a board project takes
     elf: str

@@ -18,7 +18,7 @@ import numpy as np
 from ..common.errors import EdgemnistError, ValidationFailed
 from ..common.files import cache_dir, ensure_dir
 from ..predict.base import probe_digits
-from .boards import KERNEL_SETS, Board, size_text
+from .boards import Board, kernel_flags, size_text
 from .compiler import CompiledModel, bundled_text
 from .host import build_key
 
@@ -27,7 +27,6 @@ ARM_PACKAGE = "gcc-arm-none-eabi libnewlib-arm-none-eabi"
 HARNESS_FILES = ("main.c", "startup.c", "startup.h", "semihosting.c", "semihosting.h", "cortex_m.ld")
 C_FLAGS = ("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-ffunction-sections", "-fdata-sections")
 # newlib's nano libc only for what GCC itself may call (memcpy, memset); no crt0, no system calls
-MEMORY_MAP = {"FLASH": 512 * 1024, "RAM": 128 * 1024}  # as harness/cortex_m.ld states them
 LINK_FLAGS = ("-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections", "-Tcortex_m.ld")
 
 
@@ -35,7 +34,7 @@ LINK_FLAGS = ("-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections", "-Tcor
 class Firmware:
     elf: Path
     board: Board
-    kernels: str  # "portable" or "dsp"
+    kernels: str  # a name in KERNEL_SETS
     text: int  # code and constants
     data: int  # initialised variables: in flash, copied to RAM at reset
     bss: int  # zeroed variables: the arena, the harness's buffers
@@ -104,8 +103,8 @@ def build_firmware(model_path, compiled: CompiledModel, board: Board, kernels: s
     """``<name>-<cpu>.elf`` for ``board`` with a kernel set (the board's own by default), from the cache when
     the same sources were built before."""
     kernels = kernels or board.kernels
-    files = firmware_sources(Path(model_path), compiled)
-    flags = (*board.gcc_flags, *KERNEL_SETS[kernels], *C_FLAGS, *LINK_FLAGS)
+    files = {**firmware_sources(Path(model_path), compiled), "board_memory.ld": board.linker_memory()}
+    flags = (*board.gcc_flags, *kernel_flags(board, kernels), *C_FLAGS, *LINK_FLAGS)
     folder = cache_dir("mcu") / build_key(files, flags, ARM_GCC, ARM_PACKAGE)
     elf = folder / f"{compiled.name}-{board.cpu}.elf"
     if not elf.exists():
@@ -117,21 +116,21 @@ def build_firmware(model_path, compiled: CompiledModel, board: Board, kernels: s
             command = [ARM_GCC, *flags, "-o", elf.name, *sources]
             built = subprocess.run(command, cwd=work, capture_output=True, text=True, check=False)
             if built.returncode:
-                raise build_failure(elf.name, built.stderr)
+                raise build_failure(elf.name, board, built.stderr)
             ensure_dir(folder)
             (Path(work) / elf.name).replace(elf)
     return Firmware(elf, board, kernels, *section_sizes(elf))
 
 
-def build_failure(elf: str, stderr: str) -> Exception:
-    """A model too large for the boards' memory map is the user's to know (one line); any other failure to
-    build our own sources is our bug."""
+def build_failure(elf: str, board: Board, stderr: str) -> Exception:
+    """A model too large for the board's memory is the user's to know (one line); any other failure to build
+    our own sources is our bug."""
     overflow = re.search(r"region `?(\w+)'? overflowed by (\d+) bytes", stderr)
     if overflow:
         region, over = overflow.groups()
-        size = MEMORY_MAP[region]
+        size = {"FLASH": board.flash, "RAM": board.ram}[region]
         return ValidationFailed(
-            f"{elf} does not fit the emulated boards' {region} of {size_text(size)} ({int(over):,} B over)"
+            f"{elf} does not fit QEMU's {board.machine}: its {region} holds {size_text(size)} ({int(over):,} B over)"
         )
     return RuntimeError(f"{ARM_GCC} could not build {elf}:\n{stderr}")
 

@@ -13,7 +13,7 @@ from edgemnist.common.errors import EdgemnistError
 from edgemnist.inspect import inspect_model
 from edgemnist.mcu import compile_model
 from edgemnist.mcu import firmware as firmware_module
-from edgemnist.mcu.boards import BOARDS, KERNEL_SETS
+from edgemnist.mcu.boards import BOARDS
 from edgemnist.mcu.emulator import board_scores, self_test
 from edgemnist.mcu.firmware import build_firmware
 from edgemnist.pretrained import pretrained_dir
@@ -64,7 +64,7 @@ def test_cortex_m4_scores_are_tflite_micros(mnist):
     )
 
 
-@pytest.mark.parametrize("kernels", list(KERNEL_SETS))
+@pytest.mark.parametrize("kernels", ["portable", "dsp"])
 def test_each_kernel_set_gives_tflite_micros_scores_on_cortex_m7(mnist, kernels):
     digits = mnist.x_test[:200]
     firmware = mcu_firmware("cortex-m7", kernels)
@@ -73,8 +73,8 @@ def test_each_kernel_set_gives_tflite_micros_scores_on_cortex_m7(mnist, kernels)
 
 
 def test_the_dsp_kernels_are_cortex_m4s_and_m7s_and_meet_the_instruction_targets():
-    assert [BOARDS[cpu].kernels for cpu in BOARDS] == ["dsp", "dsp", "portable"]
-    portable, dsp = (instructions_per_inference(mcu_firmware("cortex-m4", kernels)) for kernels in KERNEL_SETS)
+    assert [BOARDS[cpu].kernels for cpu in BOARDS] == ["dsp", "dsp", "helium"]
+    portable, dsp = (instructions_per_inference(mcu_firmware("cortex-m4", kernels)) for kernels in ("portable", "dsp"))
     macs = inspect_model(MCU).macs
     # issue 26: at most 1.6 instructions per MAC with the DSP kernels; the portable ones block the same way,
     # so the DSP set's gain is its two multiply-accumulates per SMLAD and its one-instruction requantization
@@ -103,7 +103,7 @@ def test_compile_writes_the_library_and_a_self_tested_elf(tmp_path):
     assert result.exit_code == 0, result.stderr
     found = json.loads(result.stdout)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["mcu_int8.h", "mcu_int8.c", "portable.h", "portable.c", "dsp.h", "mcu_int8-cortex-m55.elf"]
+        ["mcu_int8.h", "mcu_int8.c", "portable.h", "portable.c", "dsp.h", "helium.h", "mcu_int8-cortex-m55.elf"]
     )
     assert found["board"] == "mps3-an547" and found["self_test"].startswith("self-test passed")
     assert found["flash_bytes"] <= FLASH_TARGET and found["arena_bytes"] < found["ram_bytes"] <= RAM_TARGET
@@ -137,7 +137,16 @@ def test_scores_round_trip_through_the_harness_format():
     assert run.scores.shape == (2, 10) and run.scores.dtype == np.int8
 
 
-def test_a_model_beyond_the_boards_memory_map_is_one_line(tmp_path):
-    result = run_cli("compile", pretrained_dir() / "seed_int8.tflite", "--out", tmp_path)
+def test_a_model_beyond_the_boards_memory_is_one_line(tmp_path):
+    result = run_cli("compile", pretrained_dir() / "seed_int8.tflite", "--cpu", "cortex-m55", "--out", tmp_path)
     assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1
-    assert "seed_int8-cortex-m4.elf does not fit the emulated boards' FLASH of 512 KiB (" in result.stderr
+    assert "seed_int8-cortex-m55.elf does not fit QEMU's mps3-an547: its FLASH holds 512 KiB (" in result.stderr
+
+
+@pytest.mark.slow
+def test_seed_runs_on_cortex_m4_with_tflite_micros_scores(mnist):
+    seed = pretrained_dir() / "seed_int8.tflite"
+    digits = mnist.x_test[:100]
+    firmware = build_firmware(seed, compile_model(seed), BOARDS["cortex-m4"])
+    assert firmware.flash_bytes > 512 * 1024  # beyond the M55's ITCM: the MPS2 boards' 4 MiB hold it
+    assert differing_digits(board_scores(firmware, digits, 900).scores, tflm_scores(seed, digits)) == (0, 0)

@@ -38,6 +38,11 @@ void reset_handler(void)
     volatile uint32_t *word;
     const uint32_t *from = __data_load;
     const uintptr_t in_use = (uintptr_t)__builtin_frame_address(0) - UNPAINTED_BYTES;
+#if defined(__ARM_FP) || defined(__ARM_FEATURE_MVE)
+    /* CP10 and CP11 (the FPU and Helium) fully accessible in the CPACR: their instructions fault until then */
+    *(volatile uint32_t *)0xE000ED88u |= 0xFu << 20;
+    __asm__ volatile("dsb\n\tisb" ::: "memory");
+#endif
     for (word = __data_start; word < __data_end; word++) {
         *word = *from++;
     }

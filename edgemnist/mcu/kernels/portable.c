@@ -112,16 +112,12 @@ static const int8_t *filter_of(const em_conv2d_params *p, int ch, int groups)
     return p->weights + (int32_t)(ch / 2) * FILTER_STEP * groups + 4 * (ch % 2);
 }
 
-#ifdef EM_KERNELS_DSP
+#if defined(EM_KERNELS_HELIUM)
+#include "helium.h" /* em_dot, widen_words, dot_block, channel_outputs and em_sub in vectors */
+#elif defined(EM_KERNELS_DSP)
 #include "dsp.h" /* em_dot, widen_words and dot_block through the DSP extension */
 #else
 #define BLOCK_CHANNELS 2 /* channels dot_block computes at once */
-
-/* (addend * 2^32 + a * b + 2^31) >> 32: the high word of a product and an addend, rounded. */
-static inline int32_t em_high_rounded(int32_t a, int32_t b, int32_t addend)
-{
-    return (int32_t)(((int64_t)addend * 4294967296 + (int64_t)a * b + 2147483648) >> 32);
-}
 
 /* acc + the sum of a[i] * b[i]. */
 static int32_t em_dot(const int8_t *a, const int8_t *b, int n, int32_t acc)
@@ -183,6 +179,20 @@ static void dot_block(const void *patch, const int8_t *const filters[BLOCK_CHANN
         }
     }
 }
+#endif
+
+#ifndef EM_KERNELS_DSP
+/* (addend * 2^32 + a * b + 2^31) >> 32: the high word of a product and an addend, rounded. */
+static inline int32_t em_high_rounded(int32_t a, int32_t b, int32_t addend)
+{
+    return (int32_t)(((int64_t)addend * 4294967296 + (int64_t)a * b + 2147483648) >> 32);
+}
+#endif
+
+#ifndef PATCH_BYTES
+/* Bytes from one position's patch to the next in the block's scratch: none here, as widen_words interleaves
+ * the positions' values itself (helium.h's patches lie one after another). */
+#define PATCH_BYTES(groups) 0
 #endif
 
 /* n bytes, a word at a time while whole words remain. */
@@ -254,6 +264,7 @@ static inline int32_t small_sum_value(int32_t sum, int32_t multiplier, int32_t a
     return (em_high_rounded(2 * sum, multiplier, addend) + (sum >> 31)) >> right;
 }
 
+#ifndef EM_KERNELS_HELIUM /* helium.h's computes four positions at a time */
 /* Channel ch's values at the block's positions from its sums, requantized and clamped to [low, high], into
  * out[i][ch]; with pooled, each raises out[i][ch] where it is larger. Inlined with constant bounds where a
  * layer clamps to the whole int8 range, which the compiler makes one saturation. */
@@ -287,6 +298,7 @@ static EM_INLINE void channel_outputs(const em_conv2d_params *p, const int32_t *
         }
     }
 }
+#endif
 
 /* A convolution's scratch memory, scratch_bytes of it planned in the arena by the compiler. */
 typedef struct {
@@ -317,17 +329,19 @@ static void conv_block(const em_conv2d_params *p, const int8_t *input, const int
     const int whole_range = p->act_min == INT8_MIN && p->act_max == INT8_MAX;
     int i, oc, c;
     for (i = 0; i < BLOCK_POSITIONS; i++) {
-        gather_patch(p, input, where[i] / out_w, where[i] % out_w, scratch->patches, i, scratch->row);
+        int8_t *const patch = (int8_t *)scratch->patches + i * PATCH_BYTES(groups);
+        gather_patch(p, input, where[i] / out_w, where[i] % out_w, patch, i, scratch->row);
     }
     for (oc = 0; oc < out_c; oc += BLOCK_CHANNELS) {
         const int8_t *filters[BLOCK_CHANNELS];
         int32_t sums[BLOCK_CHANNELS][BLOCK_POSITIONS];
         int channel[BLOCK_CHANNELS];
         for (c = 0; c < BLOCK_CHANNELS; c++) {
+            const int32_t bias = p->bias[oc + c < out_c ? oc + c : out_c - 1]; /* read once: sums may alias it */
             channel[c] = oc + c; /* past the last channel: the filter of zeros, its values unused */
             filters[c] = filter_of(p, channel[c], groups);
             for (i = 0; i < BLOCK_POSITIONS; i++) {
-                sums[c][i] = p->bias[channel[c] < out_c ? channel[c] : out_c - 1];
+                sums[c][i] = bias;
             }
         }
         dot_block(scratch->patches, filters, groups, sums);
@@ -444,6 +458,7 @@ void em_mean(const em_mean_params *p, const int8_t *input, int8_t *output)
 
 /* -- a - b: both rescaled to twice the larger input scale, with left_shift bits of headroom ---------- */
 
+#ifndef EM_KERNELS_HELIUM /* helium.h's computes four values at a time */
 static int32_t sub_operand(const em_sub_params *p, int8_t x, int32_t offset, int32_t multiplier, int32_t shift)
 {
     return requantize((x + offset) * (1 << p->left_shift), multiplier, shift);
@@ -460,6 +475,7 @@ void em_sub(const em_sub_params *p, const int8_t *a, const int8_t *b, int8_t *ou
         output[i] = clamp_to(difference + p->output_zero_point, p->act_min, p->act_max);
     }
 }
+#endif
 
 /* -- fully connected ----------------------------------------------------------------------------------- */
 
