@@ -32,13 +32,13 @@ from edgemnist.mcu.emulator import board_scores
 from edgemnist.mcu.firmware import ARM_GCC, C_FLAGS, build_firmware, reference_scores
 from edgemnist.pretrained import pretrained_dir
 from edgemnist.targets.cortex_m import counted_run
+from edgemnist.targets.worker import TIMEOUT_S as QEMU_TIMEOUT_S
 
 CLOCK_MHZ = 120  # MLPerf Tiny's Cortex-M4 reference clock
 PARTS_KIB = (256, 512, 1024, 2048)  # common flash sizes
 # digits checked against TFLM: the whole test set with a core's own kernel set, the first thousand with the others
 ALL_DIGITS, SOME_DIGITS = 10_000, 1_000
 MODELS = ("mcu", "edge", "seed")
-QEMU_TIMEOUT_S = 900
 HEADERS = [
     "model",
     "core",
