@@ -190,12 +190,14 @@ def body() -> list[str]:
         "## Cortex-M firmware",
         "",
         "The shipped int8 models compiled to C by `edgemnist compile` and built with Debian's arm-none-eabi-gcc "
-        "(`-O2`) for QEMU's `mps2-an386` (Cortex-M4), `mps2-an500` (M7) and `mps3-an547` (M55). Both kernel sets "
-        "compute a convolution eight output positions at a time, their patches widened to 16 bits once into "
-        "planned scratch memory, with int8 weights and the input zero point folded into the bias. *kernels*: "
+        "(`-O2`) for QEMU's `mps2-an386` (Cortex-M4), `mps2-an500` (M7) and `mps3-an547` (M55). The portable and "
+        "DSP sets compute a convolution eight output positions at a time, their patches widened to 16 bits once "
+        "into planned scratch memory, with int8 weights and the input zero point folded into the bias. *kernels*: "
         "`portable` is plain C99 (two channels at a time); `dsp` takes the dot products with the DSP extension's "
         "`SXTB16`/`SMLAD`/`LDRD` (eight accumulators, each filter word widened once for the eight positions) and "
-        "requantizes with one `SMMLAR` (the default on the M4 and M7). *flash*: text "
+        "requantizes with one `SMMLAR` (the default on the M4 and M7); `helium` keeps the patches int8 and sums "
+        "sixteen products per `VMLADAVA`, for two positions and a pair of channels, and rescales four values at a "
+        "time (the default on the M55). *flash*: text "
         "+ rodata + data of the whole ELF (harness and self-test included); *RAM*: data + bss + the stack's "
         "measured peak. *Instructions / inference*: guest instructions counted by a QEMU plugin, a run with two "
         "inferences minus a run with one (exact, identical across runs); *per MAC* divides by the model's MACs "
