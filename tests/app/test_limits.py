@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import selectors
 import socket
+import sys
 import time
 from urllib.parse import urlsplit
 
@@ -155,3 +156,12 @@ def test_past_the_connection_cap_a_newcomer_reads_a_503_and_is_served_once_a_pla
                     break
                 time.sleep(0.05)
         assert answer.status_code == 200 and answer.json()["label"] == str(mnist.y_test[0])
+
+
+def test_a_uvicorn_without_its_h11_module_still_serves_and_says_the_deadline_is_off(app, mnist, monkeypatch):
+    """deadline.py extends a uvicorn module outside its documented API: without it, plain h11 serves."""
+    monkeypatch.setitem(sys.modules, "edgemnist.app.deadline", None)  # its import fails, as on a uvicorn that moved it
+    with pytest.warns(RuntimeWarning, match=r"not cut at the 3 s deadline \(--body-timeout\)"):
+        with running(app, body_timeout=DEADLINE_S) as url, httpx.Client(base_url=url, timeout=30) as http:
+            answer = http.post("/api/predict", json={"digit": mnist.x_test[0].tolist()})
+    assert answer.status_code == 200 and answer.json()["label"] == str(mnist.y_test[0])
