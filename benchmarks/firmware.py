@@ -34,6 +34,8 @@ from edgemnist.pretrained import pretrained_dir
 from edgemnist.targets.cortex_m import counted_run
 from edgemnist.targets.worker import TIMEOUT_S as QEMU_TIMEOUT_S
 
+from .sections import ROOT
+
 CLOCK_MHZ = 120  # MLPerf Tiny's Cortex-M4 reference clock
 PARTS_KIB = (256, 512, 1024, 2048)  # common flash sizes
 # digits checked against TFLM: the whole test set with a core's own kernel set, the first thousand with the others
@@ -59,6 +61,12 @@ def model_path(name: str) -> Path:
 
 def models() -> list[Path]:
     return [model_path(name) for name in MODELS]
+
+
+def code() -> list[Path]:
+    """The folders these figures are a function of, besides the models: the compiler with its kernels and harness,
+    and the instruction-counting plugin."""
+    return [ROOT / "edgemnist" / "mcu", ROOT / "edgemnist" / "targets" / "plugin"]
 
 
 def configurations(model: str) -> list[tuple[str, str]]:

@@ -64,7 +64,7 @@ def regenerate(section: Section) -> bool:
     started, clock = now(), time.monotonic()
     print(f"=== {section.name} ({section.question})", file=sys.stderr, flush=True)
     try:
-        provenance = Provenance.now(module.models())
+        provenance = Provenance.now(module.models(), getattr(module, "code", list)())  # code(): if it has one
         lines = module.body()
     except Exception as exc:  # a failed benchmark must leave its old figures, marked, and let the others run
         traceback.print_exc()

@@ -2,9 +2,11 @@
 
 A regenerated section starts with where its figures came from (its provenance): the model files it measured, each
 with the first 12 hex digits of its sha256, the commit, the machine and its load, the date and how long it took.
-tests/test_results.py compares those hashes with the shipped files, so a quoted figure of a model that has changed
-since is a failing test. A section is replaced whole, by an atomic write of the file; a failed regeneration leaves
-the old section in place with a line saying so.
+A section whose figures are a function of our own code too (the firmware's C kernels and compiler) also records
+that code's folders, hashed the same way. tests/test_results.py compares those hashes with the shipped files and
+the code now, so a quoted figure of a model or kernel that has changed since is a failing test. A section is
+replaced whole, by an atomic write of the file; a failed regeneration leaves the old section in place with a line
+saying so.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import re
 import subprocess
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -25,13 +27,24 @@ from edgemnist.common.files import write_text
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SHIPPED = "edgemnist/pretrained/"
-MODEL = re.compile(r"`([^`]+)` sha256 `([0-9a-f]{12})`")
+MODEL = re.compile(r"`([^`]+)` sha256 `([0-9a-f]{12})`")  # a model file's, or a code folder's, short hash
 FAILED = re.compile(r"^\*\*Last regeneration failed on [^\n]*\n\n", re.M)
 DERIVED = {"timings"}  # sections computed from the others' provenance lines: they measure nothing themselves
 
 
 def short_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def folder_sha256(folder: Path) -> str:
+    """A folder's short hash over its files' paths and bytes, Python's caches left out: it changes exactly when
+    the code a section measured does."""
+    digest = hashlib.sha256()
+    files = sorted(path for path in Path(folder).rglob("*") if path.is_file() and "__pycache__" not in path.parts)
+    for path in files:
+        digest.update(f"{path.relative_to(folder).as_posix()}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:12]
 
 
 def repo_path(path: Path) -> str:
@@ -72,16 +85,20 @@ class Provenance:
     models: dict[str, str]  # repository path → short sha256, hashed before measuring
     commit: str
     machine: str
+    code: dict[str, str] = field(default_factory=dict)  # code folder → folder_sha256, for the sections that name one
 
     @classmethod
-    def now(cls, models: list[Path]) -> Provenance:
-        return cls({repo_path(m): short_sha256(m) for m in models}, commit(), machine_line())
+    def now(cls, models: list[Path], code: list[Path] = ()) -> Provenance:
+        hashed = {repo_path(folder): folder_sha256(folder) for folder in code}
+        return cls({repo_path(m): short_sha256(m) for m in models}, commit(), machine_line(), hashed)
 
     def lines(self, command: str, started: datetime, seconds: float) -> list[str]:
         files = ", ".join(f"`{path}` sha256 `{sha}`" for path, sha in self.models.items()) or "none"
+        folders = ", ".join(f"`{path}` sha256 `{sha}`" for path, sha in self.code.items())
         return [
             f"- **made by** `{command}` on {started:%Y-%m-%d %H:%M} UTC in **{seconds:,.0f} s**",
             f"- **models measured**: {files}",
+            *([f"- **code measured**: {folders}"] if folders else []),
             f"- **commit** `{self.commit}`",
             f"- **machine**: {self.machine}, {os.getloadavg()[0]:.2f} at the end",
             "",
@@ -186,9 +203,9 @@ def outermost(name: str, text: str) -> str:
     return name
 
 
-def recorded_models(section: str) -> dict[str, str]:
-    """The model files a section says it measured: repository path → short sha256."""
-    line = next((line for line in section.splitlines() if line.startswith("- **models measured**")), "")
+def recorded(section: str, what: str) -> dict[str, str]:
+    """What a section says it measured (``what``: "models" or "code"): repository path → short sha256."""
+    line = next((line for line in section.splitlines() if line.startswith(f"- **{what} measured**")), "")
     return dict(MODEL.findall(line))
 
 
@@ -198,7 +215,7 @@ def stale_quotes(key: str, text: str, root: Path = ROOT) -> list[str]:
     if name in DERIVED:
         return []
     section = section_text(name, text)
-    models = recorded_models(section)
+    models = recorded(section, "models")
     if not models:
         return [f"section {name!r} records no model files it measured"]
     problems = []
@@ -212,4 +229,14 @@ def stale_quotes(key: str, text: str, root: Path = ROOT) -> list[str]:
                 f"section {name!r} measured {path} with sha256 {sha}; the shipped file's is "
                 f"{short_sha256(root / path)}: run `python -m benchmarks --only {name}`"
             )
-    return problems
+    return problems + stale_code(name, section, root)
+
+
+def stale_code(name: str, section: str, root: Path) -> list[str]:
+    """Why the code a section measured is not the code now (empty: it is)."""
+    return [
+        f"section {name!r} measured the code in {folder} with sha256 {sha}; it is now "
+        f"{folder_sha256(root / folder)}: run `python -m benchmarks --only {name}`"
+        for folder, sha in recorded(section, "code").items()
+        if folder_sha256(root / folder) != sha
+    ]

@@ -32,6 +32,9 @@ from edgemnist.parity import Tolerance, parity
 from edgemnist.pretrained import pretrained_dir
 from edgemnist.targets import resolve
 
+from .firmware import code
+from .sections import folder_sha256
+
 HERE = Path(__file__).parent
 CORTEX_M = [f"qemu:{cpu}" for cpu in BOARDS]
 TARGETS = ["here", "qemu:cortex-a53", "qemu:cortex-a72", "qemu:cortex-a76", "qemu:haswell", *CORTEX_M]
@@ -102,15 +105,26 @@ def table(results: dict) -> str:
     return markdown_table(headers, rows)
 
 
+def firmware_code() -> dict[str, str]:
+    """The hashes of the code a Cortex-M cell runs (the section records them: benchmarks/firmware.py's code())."""
+    return {folder.name: folder_sha256(folder) for folder in code()}
+
+
 def measured_before(out: Path) -> dict:
     """With RESUME set, the cells a previous run of the same settings measured (not its failed ones), so that
-    a run that failed late measures only what it lacks; otherwise none."""
+    a run that failed late measures only what it lacks; otherwise none. A Cortex-M cell is kept only if its
+    firmware was compiled from the code there is now."""
     if not os.environ.get(RESUME) or not out.exists():
         return {}
     saved = json.loads(out.read_text())
     if (saved.get("limit"), saved.get("runs")) != (LIMIT, RUNS):
         return {}
-    return {model: {t: c for t, c in cells.items() if "error" not in c} for model, cells in saved["results"].items()}
+    same_code = saved.get("firmware_code") == firmware_code()
+
+    def kept(target: str, cell: dict) -> bool:
+        return "error" not in cell and (same_code or target not in CORTEX_M)
+
+    return {model: {t: c for t, c in cells.items() if kept(t, c)} for model, cells in saved["results"].items()}
 
 
 def measure_all(count_set: str, out: Path) -> tuple[dict, int]:
@@ -127,7 +141,7 @@ def measure_all(count_set: str, out: Path) -> tuple[dict, int]:
                 results.setdefault(model.name, {})[target] = {"unfit": str(exc)}
             except Exception as exc:  # one failed cell must not lose the others: it is recorded
                 results.setdefault(model.name, {})[target] = {"error": str(exc)}
-            write_json(out, {"limit": LIMIT, "runs": RUNS, "results": results})
+            write_json(out, {"limit": LIMIT, "runs": RUNS, "firmware_code": firmware_code(), "results": results})
     return results, kept
 
 

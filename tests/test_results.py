@@ -63,6 +63,28 @@ def test_a_changed_shipped_model_makes_its_quotes_stale(tmp_path):
     assert "edgemnist/pretrained/mcu_int8.tflite" in problem and "--only speed" in problem
 
 
+def test_a_changed_kernel_makes_the_firmware_quotes_stale(tmp_path):
+    """The firmware's figures are a function of our C kernels too: one changed byte there is caught."""
+    for folder in ("edgemnist/pretrained", "edgemnist/mcu", "edgemnist/targets/plugin"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    key = '"## Cortex-M firmware"'
+    assert sections.stale_quotes(key, RESULTS_TEXT, root=tmp_path) == []
+    kernel = tmp_path / "edgemnist" / "mcu" / "kernels" / "dsp.h"
+    kernel.write_text(kernel.read_text() + "\n")
+    (problem,) = sections.stale_quotes(key, RESULTS_TEXT, root=tmp_path)
+    assert "the code in edgemnist/mcu" in problem and "--only firmware" in problem
+
+
+def test_a_code_folder_hash_leaves_pythons_caches_out(tmp_path):
+    (tmp_path / "kernel.c").write_text("int x;\n")
+    before = sections.folder_sha256(tmp_path)
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "m.cpython-311.pyc").write_bytes(b"\0")
+    assert sections.folder_sha256(tmp_path) == before
+    (tmp_path / "kernel.h").write_text("")  # a new file, even empty, is new code
+    assert sections.folder_sha256(tmp_path) != before
+
+
 def test_a_section_of_other_files_is_not_quotable():
     text = RESULTS_TEXT.replace("`edgemnist/pretrained/seed_int8.onnx`", "`runs/seed/export/seed_int8.onnx`")
     assert "not a shipped model" in " ".join(sections.stale_quotes("overhead", text))
@@ -85,6 +107,8 @@ def test_a_regenerated_section_records_its_provenance(name):
     ):
         assert field in section, f"section {name!r} lacks {field!r}"
     assert "load average" in section
+    if name in ("firmware", "targets"):  # compiled by our own compiler, with our own kernels
+        assert "- **code measured**: `edgemnist/mcu` sha256" in section
 
 
 def test_every_section_is_regenerated_history_or_derived():
