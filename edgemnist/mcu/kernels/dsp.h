@@ -1,8 +1,8 @@
 /* edgemnist DSP kernels: the dot products of convolution and fully connected layers through GCC's
  * <arm_acle.h> intrinsics, for cores with Arm's DSP extension (Cortex-M4, M7, M33). portable.c includes this
- * file in place of its own em_dot, widen_words and dot_block when built with -DEM_KERNELS_DSP; every other line
- * of arithmetic is the portable one. The results are the same integers: a sum of int8 products in int32 does
- * not depend on the order it is taken in. */
+ * file in place of its own em_dot, widen_words, place_tap and dot_block when built with -DEM_KERNELS_DSP; every
+ * other line of arithmetic is the portable one. The results are the same integers: a sum of int8 products in
+ * int32 does not depend on the order it is taken in. */
 #ifndef EDGEMNIST_DSP_H
 #define EDGEMNIST_DSP_H
 
@@ -66,6 +66,22 @@ static void widen_words(const int8_t *values, int words, void *patch, int positi
         __asm__("strd %2, %3, [%0], %4"
                 : "+r"(pairs), "=m"(*(int32_t(*)[2])pairs)
                 : "r"(__sxtb16(word)), "r"(em_odd_pair(word)), "n"(8 * BLOCK_POSITIONS));
+    }
+}
+
+/* Value tap of each position's patch, values[starts[i]] for position i, where widen_words puts it: a group's
+ * values 0 and 2 in its first word's halfwords, 1 and 3 in its second's (stored by memcpy, as the words are
+ * read as words). */
+static inline void place_tap(void *patches, int groups, int tap, const int8_t *values,
+                             const int32_t starts[BLOCK_POSITIONS])
+{
+    int16_t *const slot = (int16_t *)patches + 4 * BLOCK_POSITIONS * (tap / 4) + 2 * (tap % 2) + tap % 4 / 2;
+    int i;
+    (void)groups;
+#pragma GCC unroll 8
+    for (i = 0; i < BLOCK_POSITIONS; i++) {
+        const int16_t widened = values[starts[i]];
+        memcpy(slot + 4 * i, &widened, sizeof widened);
     }
 }
 

@@ -1,9 +1,10 @@
 /* edgemnist Helium kernels: convolutions, fully connected layers and SUB through GCC's <arm_mve.h> intrinsics,
  * for cores with Arm's M-profile vector extension (Cortex-M55, M85). portable.c includes this file in place of
- * its own em_dot, widen_words, dot_block, channel_outputs and em_sub when built with -DEM_KERNELS_HELIUM (GCC
- * turns MVE on only with a floating-point ABI, e.g. -mfloat-abi=softfp). The results are the same integers: a
- * sum of int8 products in int32 does not depend on the order it is taken in, and every rescale is portable.c's
- * arithmetic, taken four lanes at a time (each such function says why it is the same integer). */
+ * its own em_dot, widen_words, place_tap, dot_block, channel_outputs and em_sub when built with
+ * -DEM_KERNELS_HELIUM (GCC turns MVE on only with a floating-point ABI, e.g. -mfloat-abi=softfp). The results are
+ * the same integers: a sum of int8 products in int32 does not depend on the order it is taken in, and every
+ * rescale is portable.c's arithmetic, taken four lanes at a time (each such function says why it is the same
+ * integer). */
 #ifndef EDGEMNIST_HELIUM_H
 #define EDGEMNIST_HELIUM_H
 
@@ -54,6 +55,20 @@ static void widen_words(const int8_t *values, int words, void *patch, int positi
     if (n) {
         const mve_pred16_t live = vctp8q((uint32_t)n);
         vstrbq_p_s8(to, vldrbq_z_s8(values, live), live);
+    }
+}
+
+/* Value tap of each position's patch, values[starts[i]] for position i: four positions at a time, one gather
+ * from the input and one scatter to the patches, which lie one after another. */
+static inline void place_tap(void *patches, int groups, int tap, const int8_t *values,
+                             const int32_t starts[BLOCK_POSITIONS])
+{
+    const uint32x4_t positions = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)PATCH_BYTES(groups));
+    int first;
+    for (first = 0; first < BLOCK_POSITIONS; first += 4) {
+        const uint32x4_t from = vreinterpretq_u32_s32(vldrwq_s32(starts + first));
+        int8_t *const slots = (int8_t *)patches + first * PATCH_BYTES(groups) + tap;
+        vstrbq_scatter_offset_s32(slots, positions, vldrbq_gather_offset_s32(values, from));
     }
 }
 

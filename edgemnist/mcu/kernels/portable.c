@@ -113,9 +113,9 @@ static const int8_t *filter_of(const em_conv2d_params *p, int ch, int groups)
 }
 
 #if defined(EM_KERNELS_HELIUM)
-#include "helium.h" /* em_dot, widen_words, dot_block, channel_outputs and em_sub in vectors */
+#include "helium.h" /* em_dot, widen_words, place_tap, dot_block, channel_outputs and em_sub in vectors */
 #elif defined(EM_KERNELS_DSP)
-#include "dsp.h" /* em_dot, widen_words and dot_block through the DSP extension */
+#include "dsp.h" /* em_dot, widen_words, place_tap and dot_block through the DSP extension */
 #else
 #define BLOCK_CHANNELS 2 /* channels dot_block computes at once */
 
@@ -140,6 +140,19 @@ static void widen_words(const int8_t *values, int words, void *patch, int positi
         slot[1] = values[1];
         slot[2] = values[2];
         slot[3] = values[3];
+    }
+}
+
+/* Value tap of each position's patch, values[starts[i]] for position i, where widen_words puts it. */
+static inline void place_tap(void *patches, int groups, int tap, const int8_t *values,
+                             const int32_t starts[BLOCK_POSITIONS])
+{
+    int16_t *const slot = (int16_t *)patches + 4 * BLOCK_POSITIONS * (tap / 4) + tap % 4;
+    int i;
+    (void)groups;
+#pragma GCC unroll 8
+    for (i = 0; i < BLOCK_POSITIONS; i++) {
+        slot[4 * i] = values[starts[i]];
     }
 }
 
@@ -255,6 +268,37 @@ static void gather_patch(const em_conv2d_params *p, const int8_t *input, int oy,
     widen_words(row, (depth + 3) / 4, patch, position, 0);
 }
 
+/* The block's patches for a convolution with one input channel, if every window lies inside the image (else 0,
+ * and nothing is written). Its windows' rows are runs of a few bytes (3 for a 3x3 filter), which gather_patch
+ * would copy one by one and widen through the row at a cost above the products'; here each tap is placed at
+ * the block's eight positions at once, a load and a store per value, and the taps past the last keep the
+ * zeros the scratch was cleared to. */
+static EM_APART int gather_single_channel(const em_conv2d_params *p, const int8_t *input,
+                                          const int32_t where[BLOCK_POSITIONS], void *patches)
+{
+    const int in_w = p->in_w, out_w = p->out_w, filter_h = p->filter_h, filter_w = p->filter_w;
+    const int dilation_w = p->dilation_w, groups = filter_groups(p);
+    const int32_t next_row = (int32_t)p->dilation_h * in_w;
+    const int bottom = p->in_h - (filter_h - 1) * p->dilation_h, right = in_w - (filter_w - 1) * dilation_w;
+    int32_t starts[BLOCK_POSITIONS]; /* each window's first value, as an index into the input */
+    const int8_t *row = input;
+    int i, ky, kx, tap = 0;
+    for (i = 0; i < BLOCK_POSITIONS; i++) {
+        const int top = where[i] / out_w * p->stride_h - p->pad_top;
+        const int left = where[i] % out_w * p->stride_w - p->pad_left;
+        if (top < 0 || left < 0 || top >= bottom || left >= right) {
+            return 0;
+        }
+        starts[i] = (int32_t)top * in_w + left;
+    }
+    for (ky = 0; ky < filter_h; ky++, row += next_row) {
+        for (kx = 0; kx < filter_w; kx++, tap++) {
+            place_tap(patches, groups, tap, row + kx * dilation_w, starts);
+        }
+    }
+    return 1;
+}
+
 /* requantize(sum, multiplier, -right) + zero_point, given addend = 2^(right - 1) + zero_point * 2^right, when
  * |sum| < 2^30 and 1 <= right <= 23 (the compiler writes addend 0 for a channel where that may fail):
  * requantize's 64-bit sum, doubled, is 2^32 (addend + [...]) plus 2 sum m + 2^31, so the floor of its high
@@ -320,17 +364,20 @@ static size_t scratch_bytes(const em_conv2d_params *p)
 }
 
 /* The convolution at the block's output positions (where: indices into its output, row by row; a repeated
- * one is computed twice), every channel: the patches gathered once, then per channel the sums and their
- * values. Position i's values go to out[i], or with pooled raise out[i]'s where they are larger. */
+ * one is computed twice), every channel: the patches gathered once (a single input channel's tap by tap where
+ * it can be), then per channel the sums and their values. Position i's values go to out[i], or with pooled
+ * raise out[i]'s where they are larger. */
 static void conv_block(const em_conv2d_params *p, const int8_t *input, const int32_t where[BLOCK_POSITIONS],
                        const conv_scratch *scratch, int8_t *const out[BLOCK_POSITIONS], int pooled)
 {
     const int groups = filter_groups(p), out_c = p->out_c, out_w = p->out_w;
     const int whole_range = p->act_min == INT8_MIN && p->act_max == INT8_MAX;
     int i, oc, c;
-    for (i = 0; i < BLOCK_POSITIONS; i++) {
-        int8_t *const patch = (int8_t *)scratch->patches + i * PATCH_BYTES(groups);
-        gather_patch(p, input, where[i] / out_w, where[i] % out_w, patch, i, scratch->row);
+    if (p->in_c != 1 || !gather_single_channel(p, input, where, scratch->patches)) {
+        for (i = 0; i < BLOCK_POSITIONS; i++) {
+            int8_t *const patch = (int8_t *)scratch->patches + i * PATCH_BYTES(groups);
+            gather_patch(p, input, where[i] / out_w, where[i] % out_w, patch, i, scratch->row);
+        }
     }
     for (oc = 0; oc < out_c; oc += BLOCK_CHANNELS) {
         const int8_t *filters[BLOCK_CHANNELS];
