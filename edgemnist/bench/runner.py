@@ -76,7 +76,8 @@ def bench_held(target: Target, models, job: BenchJob, timeout: float, report, st
         return failed_rows(target, models, exc, report)
     if target.name != "here":
         note = f"; {placed_note}" if placed_note else ""
-        report(f"{target.name}: {machine['hostname']}, {machine['cpu']}, Python {machine['python']}{note}")
+        software = f"Python {machine['python']}" if machine.get("python") else "bare metal"  # a Cortex-M firmware
+        report(f"{target.name}: {machine['hostname']}, {machine['cpu']}, {software}{note}")
     seen = {key: machine.get(key) for key in ("guest_arch", "cpu_model", "python")}
     lab = target.settings().get("lab")  # the lab's place, exporter and resource the board was held through
     rows, lost = [], None

@@ -130,9 +130,10 @@ def test_bench_on_a_cortex_m_core_counts_instructions_per_inference_exactly(data
     rows = []
     for run in range(2):
         out = tmp_path / f"b{run}.json"
-        args = ("--limit", 5, "--quiet", "--data", data_dir, "--json-file", out)
+        args = ("--limit", 5, "--data", data_dir, "--json-file", out)
         result = run_cli("bench", MCU_TFLITE, "--on", "qemu:cortex-m4", *args)
         assert result.exit_code == 0, result.stderr
+        assert "qemu:cortex-m4: mps2-an386, cortex-m4, bare metal" in result.stderr  # the board, never "Python None"
         rows.append(json.loads(out.read_text())["rows"][0])
     counted = [row["instructions"]["1"]["predictor"]["per_inference"] for row in rows]
     macs = 1_448_752  # edgemnist inspect's count for mcu_int8.tflite
