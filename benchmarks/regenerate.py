@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from edgemnist.common.files import write_text
 from edgemnist.common.render import markdown_table
 
-from .sections import RESULTS, ROOT, Provenance, mark_failed, now, replace_section
+from .sections import RESULTS, RESUMED, ROOT, Provenance, mark_failed, now, replace_section, section_text
 
 
 @dataclass(frozen=True)
@@ -97,9 +97,14 @@ def write_timings() -> None:
     text = RESULTS.read_text()
     times = recorded_times(text)
     missing = [s.name for s in SECTIONS if s.name not in {t[0].name for t in times}]
-    rows = [[f"`{s.name}`", s.question, f"{when} UTC", f"{seconds:,}"] for s, when, seconds in times]
+    resumed = {s.name for s, _, _ in times if RESUMED in section_text(s.name, text)}
+    rows = [
+        [f"`{s.name}`", s.question, f"{when} UTC", f"{seconds:,}" + (" (resumed)" if s.name in resumed else "")]
+        for s, when, seconds in times
+    ]
     total = sum(seconds for _, _, seconds in times)
-    rows.append(["**all** (`python -m benchmarks all`)", "", "", f"**{total:,}** (≈ {total / 60:.0f} min)"])
+    at_least = "at least " if resumed else ""
+    rows.append(["**all** (`python -m benchmarks all`)", "", "", f"**{at_least}{total:,}** (≈ {total / 60:.0f} min)"])
     lines = [
         "## How long regenerating takes",
         "",
@@ -111,6 +116,11 @@ def write_timings() -> None:
             "Not yet recorded: " + ", ".join(f"`{name}`" for name in missing) + "."
             if missing
             else "Every section is recorded."
+        ),
+        *(
+            ["", "A resumed section timed only the part it measured again (its text says which): a full run is longer."]
+            if resumed
+            else []
         ),
         "",
     ]

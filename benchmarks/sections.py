@@ -29,6 +29,7 @@ RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SHIPPED = "edgemnist/pretrained/"
 MODEL = re.compile(r"`([^`]+)` sha256 `([0-9a-f]{12})`")  # a model file's, or a code folder's, short hash
 FAILED = re.compile(r"^\*\*Last regeneration failed on [^\n]*\n\n", re.M)
+RESUMED = "measured by earlier runs of this section"  # said by a section that timed only part of its figures
 DERIVED = {"timings"}  # sections computed from the others' provenance lines: they measure nothing themselves
 
 

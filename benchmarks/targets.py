@@ -33,7 +33,7 @@ from edgemnist.pretrained import pretrained_dir
 from edgemnist.targets import resolve
 
 from .firmware import code
-from .sections import folder_sha256
+from .sections import RESUMED, folder_sha256
 
 HERE = Path(__file__).parent
 CORTEX_M = [f"qemu:{cpu}" for cpu in BOARDS]
@@ -166,7 +166,7 @@ def body() -> list[str]:
         '(up to 17 over the test set: "TFLite Micro"; against TFLite Micro every score is identical: "Cortex-M '
         'firmware"). ONNX models do '
         "not run there (—), and `seed` (603 KiB of flash) does not fit the M55 board's 512 KiB.",
-        *([f"{kept} of these cells were measured by earlier runs of this section, kept by {RESUME}."] if kept else []),
+        *([f"{kept} of these cells were {RESUMED}, kept by {RESUME}."] if kept else []),
         "",
         table(results),
         "",
