@@ -63,6 +63,10 @@ def compile_model(tflite_path, out_dir=None, name: str | None = None, input_tabl
     for each pixel value) defaults to the model's own contract, as the Predictor applies it."""
     path = require_file(tflite_path, "model")
     content = path.read_bytes()
+    if content[4:8] != b"TFL3":  # the flatbuffer file identifier: an ONNX or Keras file is the user's mix-up
+        raise EdgemnistError(
+            f"{path} is not a TFLite model: compile takes an int8 .tflite (edgemnist export MODEL.keras --quantize)"
+        )
     name = name or c_identifier(path.stem)
     try:
         compiled = compile_bytes(content, str(path), name, input_table)

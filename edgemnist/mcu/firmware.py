@@ -108,6 +108,7 @@ def build_firmware(model_path, compiled: CompiledModel, board: Board, kernels: s
     folder = cache_dir("mcu") / build_key(files, flags, ARM_GCC, ARM_PACKAGE)
     elf = folder / f"{compiled.name}-{board.cpu}.elf"
     if not elf.exists():
+        require_newlib()
         ensure_dir(folder.parent)
         with tempfile.TemporaryDirectory(dir=folder.parent) as work:
             for file, text in files.items():
@@ -120,6 +121,18 @@ def build_firmware(model_path, compiled: CompiledModel, board: Board, kernels: s
             ensure_dir(folder)
             (Path(work) / elf.name).replace(elf)
     return Firmware(elf, board, kernels, *section_sizes(elf))
+
+
+def require_newlib() -> None:
+    """Debian packages newlib (GCC's own memcpy and memset, and the nano.specs the link names) apart from the
+    compiler: without it the link fails in words about spec files. gcc prints a file it cannot find as its bare
+    name."""
+    found = subprocess.run([ARM_GCC, "-print-file-name=nano.specs"], capture_output=True, text=True, check=False)
+    if not Path(found.stdout.strip()).is_absolute():
+        raise EdgemnistError(
+            f"{ARM_GCC} has no newlib (it finds no nano.specs); install Debian's package: "
+            "apt-get install libnewlib-arm-none-eabi"
+        )
 
 
 def build_failure(elf: str, board: Board, stderr: str) -> Exception:

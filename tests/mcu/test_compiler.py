@@ -116,6 +116,12 @@ def test_what_it_cannot_compile_is_one_line_naming_it(tmp_path, change, named):
     assert len(result.stderr.strip().splitlines()) == 1 and named in result.stderr
 
 
+def test_an_onnx_model_given_to_compile_is_one_line_saying_it_takes_tflite(tmp_path):
+    result = run_cli("compile", pretrained_dir() / "mcu_int8.onnx", "--out", tmp_path)
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "is not a TFLite model: compile takes an int8 .tflite" in result.stderr
+
+
 def huge_conv_bias(model, schema):
     """The third convolution's biases at +-2^30, so that its sums may pass what one-multiply requantization
     takes."""

@@ -4,6 +4,7 @@ against the tflite-micro interpreter, and the one-line failures a firmware autho
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -129,6 +130,16 @@ def test_missing_toolchain_and_qemu_name_the_debian_packages(monkeypatch, tmp_pa
         EdgemnistError, match="apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
     ):
         resolve("qemu:cortex-m4")
+
+
+def test_a_toolchain_without_newlib_names_its_debian_package(monkeypatch, tmp_path):
+    """gcc-arm-none-eabi without libnewlib-arm-none-eabi: gcc prints a file it cannot find as its bare name."""
+    gcc = tmp_path / "arm-none-eabi-gcc"
+    gcc.write_text('#!/bin/sh\ncase "$1" in -print-file-name=*) echo "${1#*=}" ;; *) echo "gcc 12.2" ;; esac\n')
+    gcc.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    with pytest.raises(EdgemnistError, match="no newlib .*apt-get install libnewlib-arm-none-eabi$"):
+        build_firmware(MCU, compile_model(MCU), BOARDS["cortex-m4"])
 
 
 def test_scores_round_trip_through_the_harness_format():
