@@ -134,6 +134,11 @@ def state_text(before: dict, after: dict) -> str:
     return "; ".join(readings) or "no state readings"
 
 
+def no_state(rows) -> str:
+    """Why a board has no state line: none of its runs finished, or it exposes none (a Cortex-M firmware)."""
+    return "no run finished" if all(row.error for row in rows) else "no state readings"
+
+
 def board_lines(report) -> list[str]:
     """One line per board: what it is, which Python ran the workers, and its state before the first and after
     the last timed run."""
@@ -145,7 +150,7 @@ def board_lines(report) -> list[str]:
             continue
         states = [row.state for row in rows if row.state]
         runtimes = ", ".join(f"{k} {v}" for k, v in machine["versions"].items() if k not in ("python", "numpy"))
-        state = state_text(states[0]["before"], states[-1]["after"]) if states else "no run finished"
+        state = state_text(states[0]["before"], states[-1]["after"]) if states else no_state(rows)
         lines.append(
             f"{board}: {machine['hostname']}, {machine['board'] or machine['cpu']} ({machine['arch']}, "
             f"{plural(machine['cores'], 'core')}), "

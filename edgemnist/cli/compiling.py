@@ -16,7 +16,7 @@ from .options import emit_result, json_options
     "--kernels",
     type=click.Choice(list(KERNEL_SETS)),
     default=None,
-    help="The kernel set: dsp (the default on cortex-m4 and m7) or portable (cortex-m55's).",
+    help="The kernel set: dsp (the default on cortex-m4 and m7), helium (cortex-m55's) or portable (any core).",
 )
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Folder for the library.")
 @click.option("--flash", default=None, metavar="SIZE", help="The part's flash (e.g. 256K): fail if it does not fit.")

@@ -59,7 +59,7 @@ class CortexM(Target):
         machine = dict.fromkeys(("isa", "memory_bytes", "os", "kernel", "python", "executable"))  # bare metal
         machine.update(
             hostname=self.board.machine,
-            board=f"{self.board.machine} (QEMU {tool_version(QEMU_SYSTEM)}, TCG)",
+            board=f"{self.board.cpu} (QEMU {tool_version(QEMU_SYSTEM)}, TCG)",  # hostname names the board
             cpu=self.board.cpu,
             arch=self.board.arch,
             cores=1,

@@ -134,6 +134,8 @@ def test_bench_on_a_cortex_m_core_counts_instructions_per_inference_exactly(data
         result = run_cli("bench", MCU_TFLITE, "--on", "qemu:cortex-m4", *args)
         assert result.exit_code == 0, result.stderr
         assert "qemu:cortex-m4: mps2-an386, cortex-m4, bare metal" in result.stderr  # the board, never "Python None"
+        assert "qemu:cortex-m4: mps2-an386, cortex-m4 (QEMU 7.2" in result.stdout  # the board, then the core
+        assert "; no state readings" in result.stdout  # a firmware has no clocks to read, and its run finished
         rows.append(json.loads(out.read_text())["rows"][0])
     counted = [row["instructions"]["1"]["predictor"]["per_inference"] for row in rows]
     macs = 1_448_752  # edgemnist inspect's count for mcu_int8.tflite
