@@ -6,6 +6,7 @@ measured the model files shipped now, byte for byte. A rebuilt model makes these
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import sys
 from datetime import datetime, timezone
@@ -131,3 +132,23 @@ def test_a_failed_regeneration_keeps_the_old_figures_marked(tmp_path):
     assert "**Last regeneration failed on 2026-01-02 03:04 UTC: RuntimeError: again**" in text
     sections.replace_section("speed", "how", ["## Speed", "", "| a | 2 |"], results)
     assert "failed" not in results.read_text() and "| a | 1 |" not in results.read_text()
+
+
+def test_a_resumed_section_makes_the_timings_total_a_lower_bound(tmp_path, monkeypatch):
+    """A section that kept figures from earlier runs timed only what it measured again: the sum says so."""
+    from benchmarks import regenerate
+
+    def timings(text: str) -> str:
+        results = tmp_path / "RESULTS.md"
+        results.write_text(text)
+        monkeypatch.setattr(regenerate, "RESULTS", results)
+        monkeypatch.setattr(regenerate, "replace_section", lambda *args: sections.replace_section(*args, results))
+        regenerate.write_timings()
+        return sections.section_text("timings", results.read_text())
+
+    targets = sections.section_text("targets", RESULTS_TEXT)
+    assert sections.RESUMED in targets  # its Cortex-M cells were measured again on the new kernels, the rest kept
+    marked = timings(RESULTS_TEXT)
+    assert re.search(r"\| `targets` \|[^\n]*\(resumed\) \|", marked) and "**at least " in marked
+    whole = timings(RESULTS_TEXT.replace(targets, targets.replace(sections.RESUMED, "measured again")))
+    assert "(resumed)" not in whole and "**at least " not in whole
