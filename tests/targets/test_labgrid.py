@@ -353,10 +353,22 @@ def test_an_exporter_stopped_mid_run_is_that_rows_error_and_the_place_is_release
     assert lab.holders()["pi-3"] == "None"
 
 
+def ctrl_c_as_at_a_terminal() -> None:
+    """A shell starts a job with Ctrl-C's default action, but pytest itself started in the background (``&`` in a
+    script, nohup) hands its children SIGINT ignored, and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_the_run_and_releases_the_place(lab, sshd, watched, data_dir):
     command = cli_bench(lab, sshd, watched("interrupted", hold=60), data_dir, EDGE, SEED, "--on", "labgrid:pi-1")
     run = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        start_new_session=True,
+        preexec_fn=ctrl_c_as_at_a_terminal,
     )
     try:
         wait_until(lambda: worker_events(watched.log), "the first worker", 120)
