@@ -46,7 +46,7 @@ def rows_for(report) -> list[list]:
                     row.cold_start_s,
                     human_bytes(row.peak_rss_bytes),
                     f"{row.accuracy:.2%}",
-                    None if row.agreement is None else f"{row.agreement:.2%}",
+                    percent(row.agreement),
                     row.parameters,
                 ]
             )
@@ -81,6 +81,7 @@ INSTRUCTION_HEADERS = [
     "per digit",
     "bare runtime call / call",
     "accuracy",
+    "agree",
 ]
 # Why the emulated figures are counts, not times: said wherever they are shown.
 INSTRUCTIONS_NOTE = (
@@ -100,6 +101,7 @@ def instruction_rows(report) -> list[list]:
             calls["predictor"]["per_digit"],
             next((c["per_inference"] for name, c in calls.items() if name != "predictor"), None),
             percent(row.accuracy),
+            percent(row.agreement),
         ]
         for row in report.rows
         for batch, calls in row.instructions.items()

@@ -22,7 +22,9 @@ from ..datasets import DataSelection, scoring_digits
 from ..targets import resolve
 from ..targets.base import Outcome, Target, TargetError
 from ..targets.machine import machine_info
+from ..targets.worker import decoded
 from .schema import SCHEMA_VERSION, BenchJob, BenchReport, BenchRow
+from .worker import scored
 
 __all__ = ["SCHEMA_VERSION", "BenchReport", "BenchRow", "bench"]
 
@@ -50,6 +52,13 @@ def summary(row: BenchRow, batch: int) -> str:
     if row.instructions:
         return f"{row.per_inference(batch):,} guest instructions per call at batch {batch}"
     return f"p50 {row.p50(batch)} µs at batch {batch}"
+
+
+def scored_here(probabilities: str, job: BenchJob) -> dict:
+    """A firmware's accuracy pass, scored on the host: no Python runs on a micro-controller, so its target hands
+    back the test set's probabilities instead of the worker's accuracy and agreement."""
+    labels = np.load(job.test_set)["y"]
+    return scored(decoded(probabilities, len(labels)), labels, job.reference_probabilities)
 
 
 def failed_rows(target: Target, models, exc: TargetError, report) -> list[BenchRow]:
@@ -91,6 +100,8 @@ def bench_held(target: Target, models, job: BenchJob, timeout: float, report, st
             try:
                 outcome = target.run("bench.worker", placed, timeout * target.time_scale)
                 result = {**outcome.result, **(instruction_counts(outcome) if placed.count_instructions else {})}
+                if "probabilities" in result:
+                    result.update(scored_here(result.pop("probabilities"), job))
             except TargetError as exc:
                 lost = str(exc)
                 result = {"error": lost}

@@ -113,8 +113,18 @@ def batch_of(digits: np.ndarray, batch: int) -> np.ndarray:
     return digits[np.arange(batch) % len(digits)]
 
 
-def run_job(job: BenchJob) -> dict:
+def scored(probabilities: np.ndarray, labels: np.ndarray, reference_probabilities: str | None) -> dict:
+    """The accuracy pass's fields: accuracy, and with --reference's answers (a .npy file) agreement and max |Δp|."""
     from ..parity import Tolerance, compare
+
+    result = {"accuracy": round(float(np.mean(probabilities.argmax(1) == labels)), 6)}
+    if reference_probabilities:
+        comparison = compare(probabilities, np.load(reference_probabilities), labels, Tolerance())
+        result.update(agreement=comparison.agreement, max_abs_diff=comparison.max_abs_diff)
+    return result
+
+
+def run_job(job: BenchJob) -> dict:
     from ..predict import load
     from ..targets.machine import machine_state
     from .timing import measure
@@ -148,11 +158,7 @@ def run_job(job: BenchJob) -> dict:
         else:
             result["latency"][str(batch)] = measure(calls, len(sample), job.runs, job.warmup)
     result["peak_rss_bytes"] = peak_rss_bytes()  # before the full test-set pass, whose big batches would dominate
-    probabilities = predictor.predict_proba(digits)
-    result["accuracy"] = round(float(np.mean(probabilities.argmax(1) == labels)), 6)
-    if job.reference_probabilities:
-        comparison = compare(probabilities, np.load(job.reference_probabilities), labels, Tolerance())
-        result["agreement"], result["max_abs_diff"] = comparison.agreement, comparison.max_abs_diff
+    result.update(scored(predictor.predict_proba(digits), labels, job.reference_probabilities))
     result.update(inspection_totals(job.model))
     result["state"]["after"] = machine_state()
     return result

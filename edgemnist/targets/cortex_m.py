@@ -135,10 +135,14 @@ def counted_run(firmware, inferences: int, timeout: float) -> tuple[int, int]:
 
 def board_counts(board: Board, job, timeout: float) -> Outcome:
     """Instructions per inference: a run with two inferences minus a run with one (exact: everything else is
-    the same), reported as one counted region of bench's batch 1, with flash and RAM."""
+    the same), reported as one counted region of bench's batch 1, with flash and RAM; then the accuracy pass,
+    whose probabilities bench scores on the host as a worker scores its own."""
+    from ..mcu.emulator import board_scores
+
     predictor, compiled, firmware = board_firmware(board, job)
     one, stack = counted_run(firmware, 1, timeout)
     two, _ = counted_run(firmware, 2, timeout)
+    scores = board_scores(firmware, np.load(job.test_set)["x"], timeout).scores
     result = {
         **predictor.describe(),
         "arch": board.arch,
@@ -147,5 +151,6 @@ def board_counts(board: Board, job, timeout: float) -> Outcome:
         "arena_bytes": compiled.plan.arena_bytes,
         "ram_bytes": firmware.data + firmware.bss + stack,
         "stack_peak_bytes": stack,
+        "probabilities": encoded(predictor.codec.decode(scores)),
     }
     return Outcome(result, marks=[0, two - one], instructions_total=two)

@@ -63,8 +63,7 @@ def predictions(target, model, digits: np.ndarray, threads=None, backend=None, c
         result = target.run("targets.worker", job, TIMEOUT_S).result
     if "error" in result:
         raise EdgemnistError(f"{model} on {target.name}: {result['error']}")
-    probabilities = np.frombuffer(base64.b64decode(result.pop("probabilities")), np.float32)
-    return Predictions(probabilities.reshape(len(digits), -1), result, target_record(target, found))
+    return Predictions(decoded(result.pop("probabilities"), len(digits)), result, target_record(target, found))
 
 
 def target_record(target, found: dict) -> dict:
@@ -88,6 +87,11 @@ def run(job: PredictJob) -> dict:
 def encoded(probabilities: np.ndarray) -> str:
     """Probabilities as they cross the process boundary: float32 bytes, base64 (``predictions`` decodes them)."""
     return base64.b64encode(np.ascontiguousarray(probabilities, np.float32).tobytes()).decode()
+
+
+def decoded(text: str, digits: int) -> np.ndarray:
+    """``encoded``'s probabilities back, one row per digit."""
+    return np.frombuffer(base64.b64decode(text), np.float32).reshape(digits, -1)
 
 
 def main() -> None:

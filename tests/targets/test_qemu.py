@@ -2,6 +2,7 @@
 Haswell, on a few test digits (the full test set is CI's emulated parity, in .ci/run)."""
 
 import json
+import re
 import threading
 
 import numpy as np
@@ -126,19 +127,26 @@ def test_evaluate_on_an_emulated_cortex_m4_gives_tflite_micros_accuracy(data_dir
 
 
 def test_bench_on_a_cortex_m_core_counts_instructions_per_inference_exactly(data_dir, tmp_path):
-    """Two runs (two inferences minus one, each) give the same count, with the firmware's flash and RAM."""
+    """Two runs (two inferences minus one, each) give the same count, with the firmware's flash and RAM, and
+    the firmware's accuracy pass: TFLite Micro's accuracy on the same digits, and agreement with --reference."""
     rows = []
     for run in range(2):
         out = tmp_path / f"b{run}.json"
-        args = ("--limit", 5, "--data", data_dir, "--json-file", out)
+        args = ("--limit", 300, "--data", data_dir, "--json-file", out, "--reference", MCU_TFLITE)
         result = run_cli("bench", MCU_TFLITE, "--on", "qemu:cortex-m4", *args)
         assert result.exit_code == 0, result.stderr
         assert "qemu:cortex-m4: mps2-an386, cortex-m4, bare metal" in result.stderr  # the board, never "Python None"
         assert "qemu:cortex-m4: mps2-an386, cortex-m4 (QEMU 7.2" in result.stdout  # the board, then the core
         assert "; no state readings" in result.stdout  # a firmware has no clocks to read, and its run finished
+        assert re.search(r"qemu:cortex-m4 mcu_int8.tflite +1 +\d+ +\d+ +- +\d+\.\d\d% +100\.00%", result.stdout)
         rows.append(json.loads(out.read_text())["rows"][0])
     counted = [row["instructions"]["1"]["predictor"]["per_inference"] for row in rows]
     macs = 1_448_752  # edgemnist inspect's count for mcu_int8.tflite
     assert counted[0] == counted[1] and macs < counted[0] < 20 * macs
     assert rows[0]["flash_bytes"] <= 32 * 1024 and rows[0]["extra"]["ram_bytes"] <= 10 * 1024
     assert rows[0]["latency"] == {} and rows[0]["cpu_model"] == "cortex-m4"
+    tflm = json.loads(
+        run_cli("evaluate", MCU_TFLITE, "--backend", "tflm", "--limit", 300, "--data", data_dir, "--json").stdout
+    )
+    assert rows[0]["accuracy"] == rows[1]["accuracy"] == tflm["accuracy"]
+    assert rows[0]["agreement"] == 1.0 and rows[0]["max_abs_diff"] <= 15 / 256  # LiteRT here: a few steps off
